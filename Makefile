@@ -1,0 +1,50 @@
+# Run `make help` for the list of targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run setup test lint fmt check-migrations check-deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtual environment and install the project with its dev tools
+
+setup: install ## Migrate, load the shipped reports and make a local admin login (safe to repeat)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_reports
+	$(MANAGE) ensure_local_admin
+
+run: setup ## Run the app on http://127.0.0.1:8000 with the two reports loaded
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install ## Run the whole test suite (DATABASE_URL / REDIS_URL select real services)
+	$(BIN)/pytest
+
+lint: install ## Check formatting and lint with ruff
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: install ## Format and fix what ruff can fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-migrations: install ## Fail if a model change has no migration
+	$(MANAGE) makemigrations --check --dry-run
+
+check-deploy: install ## Run Django's deployment checks with production-like settings
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DJANGO_ALLOWED_HOSTS=tracker.example.org SITE_URL=https://tracker.example.org \
+	$(MANAGE) check --deploy --fail-level WARNING
+
+clean: ## Remove the local database, mail and broker files under var/
+	rm -rf var/

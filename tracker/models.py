@@ -1,0 +1,673 @@
+"""The ledger: reports, recommendations, who owns them, what was promised and what happened.
+
+Three axes are kept apart and never mixed: the *response* (did they accept it?), the
+*implementation* (what has been done?) and the *timeliness*, computed from deadlines.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import ExtractYear, Mod
+from django.db.models.lookups import Exact
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from tracker.periods import Precision
+
+HTTP_URL = Q(source_url__startswith="http://") | Q(source_url__startswith="https://")
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def http_url_or_blank(field: str) -> Q:
+    return (
+        Q(**{field: ""})
+        | Q(**{f"{field}__startswith": "http://"})
+        | Q(**{f"{field}__startswith": "https://"})
+    )
+
+
+# --- Reports and organisations -------------------------------------------------------------------
+
+
+class ReportManager(models.Manager["Report"]):
+    def get_by_natural_key(self, slug: str) -> Report:
+        return self.get(slug=slug)
+
+
+class Report(TimeStampedModel):
+    """A published inquiry report."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=300)
+    short_name = models.CharField(max_length=80, help_text="For example “IICSA” or “Casey audit”.")
+    chair = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField()
+    url = models.URLField(max_length=500, blank=True, verbose_name="URL of the report")
+    government_response_on = models.DateField(null=True, blank=True)
+    government_response_url = models.URLField(max_length=500, blank=True)
+    summary = models.TextField(blank=True, help_text="A short, factual description of the report.")
+
+    history = HistoricalRecords()
+    objects = ReportManager()
+
+    class Meta:
+        ordering = ["published_on", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=http_url_or_blank("url"), name="report_url_is_http"),
+            models.CheckConstraint(
+                condition=http_url_or_blank("government_response_url"),
+                name="report_response_url_is_http",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("report_detail", args=[self.slug])
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class OrganisationManager(models.Manager["Organisation"]):
+    def get_by_natural_key(self, slug: str) -> Organisation:
+        return self.get(slug=slug)
+
+
+class Organisation(TimeStampedModel):
+    """An owner of recommendations: a government, department, agency, force or council."""
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", "Government"
+        DEPARTMENT = "department", "Government department"
+        AGENCY = "agency", "Agency or public body"
+        REGULATOR = "regulator", "Regulator"
+        POLICE = "police", "Police"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+        INQUIRY = "inquiry", "Inquiry or commission"
+        OTHER = "other", "Other"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
+    url = models.URLField(max_length=500, blank=True)
+
+    history = HistoricalRecords()
+    objects = OrganisationManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("owner_detail", args=[self.slug])
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Contact(TimeStampedModel):
+    """A person at an organisation who receives the weekly digest and may propose updates."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact",
+        help_text="The login this person uses to propose status updates, if any.",
+    )
+    receives_digest = models.BooleanField(
+        default=True, help_text="Untick when the person opts out of the weekly e-mail."
+    )
+    is_demo = models.BooleanField(
+        default=False, help_text="Fictional contact for local demonstrations; never real data."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})"
+
+
+# --- Recommendations -----------------------------------------------------------------------------
+
+
+class ImplementationStatus(models.TextChoices):
+    NOT_YET_ASSESSED = "not_yet_assessed", "Not yet assessed"
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    PARTIALLY_IMPLEMENTED = "partially_implemented", "Partially implemented"
+    IMPLEMENTED = "implemented", "Implemented"
+    NOT_BEING_IMPLEMENTED = "not_being_implemented", "Not being implemented"
+
+
+class ResponseKind(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    ACCEPTED_IN_PRINCIPLE = "accepted_in_principle", "Accepted in principle"
+    PARTIALLY_ACCEPTED = "partially_accepted", "Partially accepted"
+    NOT_ACCEPTED = "not_accepted", "Not accepted"
+    UNDER_CONSIDERATION = "under_consideration", "Under consideration"
+    AWAITING = "awaiting", "No response yet"
+
+
+class RecommendationQuerySet(models.QuerySet["Recommendation"]):
+    def with_report(self) -> RecommendationQuerySet:
+        return self.select_related("report")
+
+    def overdue(self) -> RecommendationQuerySet:
+        """Recommendations flagged overdue by the daily job."""
+        return self.filter(overdue_since__isnull=False)
+
+
+class RecommendationManager(models.Manager.from_queryset(RecommendationQuerySet)):
+    def get_by_natural_key(self, report_slug: str, number: int) -> Recommendation:
+        return self.get(report__slug=report_slug, number=number)
+
+
+class Recommendation(TimeStampedModel):
+    class TextKind(models.TextChoices):
+        VERBATIM = "verbatim", "Official wording"
+        SUMMARY = "summary", "Summary (not the official wording)"
+        UNKNOWN = "unknown", "Wording not yet known"
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="recommendations")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300, blank=True)
+    title_is_official = models.BooleanField(
+        default=False, help_text="Tick only when the report itself gives this short title."
+    )
+    text = models.TextField(blank=True, verbose_name="wording")
+    text_kind = models.CharField(
+        max_length=10, choices=TextKind, default=TextKind.UNKNOWN, verbose_name="kind of wording"
+    )
+    text_source_url = models.URLField(max_length=500, blank=True, verbose_name="source of wording")
+    text_note = models.TextField(
+        blank=True, help_text="What is known about the wording: partial quote, where it comes from."
+    )
+    # Headline status, denormalised from the latest published whole-recommendation update.
+    status = models.CharField(
+        max_length=30,
+        choices=ImplementationStatus,
+        default=ImplementationStatus.NOT_YET_ASSESSED,
+        editable=False,
+    )
+    status_on = models.DateField(null=True, blank=True, editable=False)
+    # Set and cleared by the daily overdue job.
+    overdue_since = models.DateField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+    objects = RecommendationManager()
+
+    class Meta:
+        ordering = ["report__published_on", "report__slug", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "number"], name="recommendation_number_unique_in_report"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="recommendation_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(text_kind__in=["verbatim", "summary", "unknown"]),
+                name="recommendation_text_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(text_kind="unknown") & Q(text=""))
+                | (~Q(text_kind="unknown") & ~Q(text="")),
+                name="recommendation_wording_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=http_url_or_blank("text_source_url"),
+                name="recommendation_text_source_is_http",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ImplementationStatus.values),
+                name="recommendation_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = f"{self.report.short_name} {self.number}"
+        return f"{label}: {self.title}" if self.title else label
+
+    def get_absolute_url(self) -> str:
+        return reverse("recommendation_detail", args=[self.report.slug, self.number])
+
+    def natural_key(self) -> tuple[str, int]:
+        return (self.report.slug, self.number)
+
+    natural_key.dependencies = ["tracker.report"]
+
+    def clean(self) -> None:
+        if self.text_kind == self.TextKind.UNKNOWN and self.text:
+            raise ValidationError({"text_kind": "Wording is given, so say whether it is official."})
+        if self.text_kind != self.TextKind.UNKNOWN and not self.text:
+            raise ValidationError({"text": "Give the wording, or mark it as not yet known."})
+
+    @property
+    def lead_ownership(self) -> Ownership | None:
+        for ownership in self.ownerships.all():
+            if ownership.role == Ownership.Role.LEAD:
+                return ownership
+        return None
+
+
+class Ownership(TimeStampedModel):
+    """Who owns a recommendation: exactly one lead, any number of supporting owners."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        SUPPORTING = "supporting", "Supporting"
+
+    class Basis(models.TextChoices):
+        STATED = "stated", "Named in the recommendation or the response"
+        INFERRED = "inferred", "Inferred from who answered or acted"
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="ownerships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="ownerships"
+    )
+    role = models.CharField(max_length=10, choices=Role, default=Role.SUPPORTING)
+    basis = models.CharField(max_length=10, choices=Basis, default=Basis.STATED)
+    scope = models.CharField(
+        max_length=200, blank=True, help_text="The owner's part, for example “England” or “Wales”."
+    )
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["recommendation", "role", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "organisation"], name="ownership_once_per_organisation"
+            ),
+            models.UniqueConstraint(
+                fields=["recommendation"],
+                condition=Q(role="lead"),
+                name="ownership_one_lead_per_recommendation",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["lead", "supporting"]), name="ownership_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=["stated", "inferred"]), name="ownership_basis_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display().lower()})"
+
+
+class Response(TimeStampedModel):
+    """How a government or body answered a recommendation, with its date and source."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="responses"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="responses"
+    )
+    kind = models.CharField(max_length=30, choices=ResponseKind, default=ResponseKind.AWAITING)
+    kind_is_official = models.BooleanField(
+        default=False,
+        help_text="Tick when the response itself uses this label; leave unticked when the label "
+        "characterises the response from secondary sources.",
+    )
+    responded_on = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_title = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["recommendation", "responded_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ResponseKind.values), name="response_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="awaiting") | (Q(responded_on__isnull=False) & HTTP_URL),
+                name="response_given_has_date_and_source",
+            ),
+            models.CheckConstraint(
+                condition=http_url_or_blank("source_url"), name="response_source_is_http"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_kind_display()}"
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+def last_day_of_period_condition() -> Q:
+    """The due date is the last day of the period its precision names (a database rule)."""
+    year = ExtractYear("due_date")
+    leap_year = (Q(Exact(Mod(year, 4), 0)) & ~Q(Exact(Mod(year, 100), 0))) | Q(
+        Exact(Mod(year, 400), 0)
+    )
+    last_day_of_month = (
+        Q(due_date__month__in=[1, 3, 5, 7, 8, 10, 12], due_date__day=31)
+        | Q(due_date__month__in=[4, 6, 9, 11], due_date__day=30)
+        | Q(due_date__month=2, due_date__day=29)
+        | (Q(due_date__month=2, due_date__day=28) & ~leap_year)
+    )
+    last_day_of_quarter = (
+        Q(due_date__month=3, due_date__day=31)
+        | Q(due_date__month=6, due_date__day=30)
+        | Q(due_date__month=9, due_date__day=30)
+        | Q(due_date__month=12, due_date__day=31)
+    )
+    return (
+        Q(precision=Precision.DAY)
+        | (Q(precision=Precision.MONTH) & last_day_of_month)
+        | (Q(precision=Precision.QUARTER) & last_day_of_quarter)
+        | Q(precision=Precision.YEAR, due_date__month=12, due_date__day=31)
+    )
+
+
+class DeadlineQuerySet(models.QuerySet["Deadline"]):
+    def open(self) -> DeadlineQuerySet:
+        """Neither met, withdrawn nor superseded by a later deadline."""
+        return self.filter(
+            met_on__isnull=True, withdrawn_on__isnull=True, superseded_by__isnull=True
+        )
+
+    def overdue(self, on: datetime.date) -> DeadlineQuerySet:
+        return self.open().filter(due_date__lt=on)
+
+
+class Deadline(TimeStampedModel):
+    """A dated commitment. Never overwritten: a slipped deadline is a new row that supersedes it."""
+
+    Precision = Precision
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="deadlines"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+        null=True,
+        blank=True,
+        help_text="Who made the promise, where a source says so.",
+    )
+    commitment = models.TextField(help_text="What was promised, in plain words.")
+    stated_as = models.CharField(
+        max_length=200, help_text="The words used for the date, for example “by the end of 2025”."
+    )
+    precision = models.CharField(max_length=10, choices=Precision, default=Precision.DAY)
+    due_date = models.DateField(help_text="The last day of the stated period.")
+    promised_on = models.DateField(
+        null=True, blank=True, help_text="When the promise was made, where known."
+    )
+    source_url = models.URLField(max_length=500)
+    source_title = models.CharField(max_length=300, blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text="The earlier deadline this one replaces.",
+    )
+    met_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(
+        null=True, blank=True, help_text="When the promise was dropped without a new date."
+    )
+    change_reason = models.TextField(
+        blank=True, help_text="Why the date moved or the promise was dropped, as a source says."
+    )
+    # Set and cleared by the daily overdue job.
+    overdue_since = models.DateField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recommendation", "due_date", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                condition=Q(met_on__isnull=True, withdrawn_on__isnull=True),
+                name="deadline_open_due_flag_overdue",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(precision__in=Precision.values), name="deadline_precision_valid"
+            ),
+            models.CheckConstraint(
+                condition=last_day_of_period_condition(), name="deadline_due_is_end_of_period"
+            ),
+            models.CheckConstraint(condition=HTTP_URL, name="deadline_source_is_http"),
+            models.CheckConstraint(
+                condition=~Q(supersedes=F("pk")), name="deadline_does_not_supersede_itself"
+            ),
+            models.CheckConstraint(condition=~Q(stated_as=""), name="deadline_states_its_words"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recommendation}: {self.stated_as}"
+
+    def clean(self) -> None:
+        from tracker.periods import end_of_period
+
+        if self.due_date and self.precision:
+            expected = end_of_period(self.due_date, self.precision)
+            if expected != self.due_date:
+                raise ValidationError(
+                    {
+                        "due_date": f"A deadline stated by {self.get_precision_display().lower()} "
+                        f"falls due on the last day of that period: {expected:%d %B %Y}."
+                    }
+                )
+        if self.supersedes_id and self.supersedes.recommendation_id != self.recommendation_id:
+            raise ValidationError(
+                {"supersedes": "A deadline can only replace one of the same recommendation."}
+            )
+
+    @property
+    def is_superseded(self) -> bool:
+        return hasattr(self, "superseded_by")
+
+
+# --- Status updates: the append-only ledger ------------------------------------------------------
+
+
+class PublishedUpdateError(Exception):
+    """Raised on any attempt to change or delete a published status update."""
+
+
+class StatusUpdateQuerySet(models.QuerySet["StatusUpdate"]):
+    def published(self) -> StatusUpdateQuerySet:
+        return self.filter(state=StatusUpdate.State.PUBLISHED)
+
+    def drafts(self) -> StatusUpdateQuerySet:
+        return self.filter(state=StatusUpdate.State.DRAFT)
+
+    def update(self, **kwargs):
+        if self.filter(state=StatusUpdate.State.PUBLISHED).exists():
+            raise PublishedUpdateError("Published status updates cannot be changed.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(state=StatusUpdate.State.PUBLISHED).exists():
+            raise PublishedUpdateError("Published status updates cannot be deleted.")
+        return super().delete()
+
+
+class StatusUpdate(TimeStampedModel):
+    """One dated, sourced fact about what has happened to a recommendation."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    class Account(models.TextChoices):
+        OWNER = "owner", "The owner's own statement"
+        INDEPENDENT = "independent", "Independent assessment"
+
+    class Reason(models.TextChoices):
+        NONE = "", "—"
+        STALLED = "stalled", "Stalled"
+        DROPPED = "dropped", "Dropped or not pursued"
+        MOVED = "moved", "Deadline moved"
+        SUPERSEDED = "superseded", "Overtaken by other measures"
+        OTHER = "other", "Other"
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, related_name="updates"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="updates",
+        help_text="Leave empty when the update is about the whole recommendation; choose an owner "
+        "when it is about that owner's part only.",
+    )
+    describes_on = models.DateField(help_text="The date the facts describe.")
+    status = models.CharField(max_length=30, choices=ImplementationStatus)
+    summary = models.TextField(help_text="A short, factual summary of what happened.")
+    account = models.CharField(max_length=12, choices=Account, default=Account.OWNER)
+    reason = models.CharField(max_length=12, choices=Reason, default=Reason.NONE, blank=True)
+    reason_detail = models.TextField(blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_title = models.CharField(max_length=300, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text="The published update this one corrects.",
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = StatusUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-describes_on", "-published_at", "-pk"]
+        permissions = [("publish_statusupdate", "Can publish status updates")]
+        indexes = [
+            models.Index(
+                fields=["recommendation", "-describes_on"],
+                condition=Q(state="published"),
+                name="update_published_latest",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["draft", "published"]), name="update_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ImplementationStatus.values), name="update_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(account__in=["owner", "independent"]), name="update_account_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="draft") | (HTTP_URL & Q(published_at__isnull=False)),
+                name="update_published_has_source",
+            ),
+            models.CheckConstraint(
+                condition=http_url_or_blank("source_url"), name="update_source_is_http"
+            ),
+            models.CheckConstraint(
+                condition=~Q(corrects=F("pk")), name="update_does_not_correct_itself"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="not_being_implemented") | ~Q(reason=""),
+                name="update_not_being_implemented_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(summary=""), name="update_has_summary"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recommendation} — {self.describes_on:%d %b %Y}: {self.get_status_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and (
+            type(self).objects.filter(pk=self.pk, state=self.State.PUBLISHED).exists()
+        ):
+            raise PublishedUpdateError(
+                "A published status update cannot be changed; publish a correction instead."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and (
+            type(self).objects.filter(pk=self.pk, state=self.State.PUBLISHED).exists()
+        ):
+            raise PublishedUpdateError("A published status update cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.status == ImplementationStatus.NOT_BEING_IMPLEMENTED and not self.reason:
+            errors["reason"] = "Say why it is not being implemented."
+        if self.corrects_id and self.corrects.recommendation_id != self.recommendation_id:
+            errors["corrects"] = "A correction must be about the same recommendation."
+        if self.corrects_id and not self.corrects.is_published:
+            errors["corrects"] = "Only a published update can be corrected."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == self.State.PUBLISHED
+
+    def publish(self, by=None, at: datetime.datetime | None = None) -> bool:
+        """Publish a draft once. Returns False if it was already published or lacks a source."""
+        from tracker.ledger import publish_update
+
+        return publish_update(self, by=by, at=at or timezone.now())
