@@ -198,3 +198,26 @@ def test_editor_changes_are_kept_with_who_and_when():
     history = list(recommendation.history.order_by("history_date"))
     assert [h.title for h in history] == ["Before", "After"]
     assert history[-1].history_user == editor
+
+
+def test_timeliness_is_computed_from_open_deadlines():
+    late = RecommendationFactory()
+    moved = RecommendationFactory()
+    none = RecommendationFactory()
+    DeadlineFactory(recommendation=late, due_date=datetime.date(2025, 12, 31))
+    first = DeadlineFactory(recommendation=moved, due_date=datetime.date(2025, 12, 31))
+    DeadlineFactory(
+        recommendation=moved,
+        supersedes=first,
+        stated_as="by the end of 2026",
+        due_date=datetime.date(2026, 12, 31),
+    )
+    rows = {r.pk: r for r in Recommendation.objects.with_timeliness(on=datetime.date(2026, 1, 1))}
+    assert rows[late.pk].is_overdue
+    assert rows[late.pk].oldest_overdue_due == datetime.date(2025, 12, 31)
+    assert not rows[moved.pk].is_overdue
+    assert rows[moved.pk].next_due == datetime.date(2026, 12, 31)
+    assert not rows[none.pk].has_deadline
+    # "by the end of 2025" is not overdue on 31 December 2025, and is on 1 January 2026.
+    assert list(Recommendation.objects.overdue_on(datetime.date(2025, 12, 31))) == []
+    assert list(Recommendation.objects.overdue_on(datetime.date(2026, 1, 1))) == [late]

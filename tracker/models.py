@@ -179,9 +179,31 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
     def with_report(self) -> RecommendationQuerySet:
         return self.select_related("report")
 
-    def overdue(self) -> RecommendationQuerySet:
-        """Recommendations flagged overdue by the daily job."""
-        return self.filter(overdue_since__isnull=False)
+    def with_timeliness(self, on: datetime.date) -> RecommendationQuerySet:
+        """Annotate timeliness on a day, computed in SQL from the deadlines (no per-row queries).
+
+        `is_overdue`: an open deadline fell due before `on`; `oldest_overdue_due`: the earliest such
+        due date; `has_deadline`: any deadline was ever set; `next_due`: the earliest open deadline
+        due on or after `on`.
+        """
+        open_deadlines = Deadline.objects.open().filter(recommendation=models.OuterRef("pk"))
+        overdue = open_deadlines.filter(due_date__lt=on)
+        return self.annotate(
+            is_overdue=models.Exists(overdue),
+            oldest_overdue_due=models.Subquery(overdue.order_by("due_date").values("due_date")[:1]),
+            next_due=models.Subquery(
+                open_deadlines.filter(due_date__gte=on).order_by("due_date").values("due_date")[:1]
+            ),
+            has_deadline=models.Exists(
+                Deadline.objects.filter(recommendation=models.OuterRef("pk"))
+            ),
+        )
+
+    def overdue_on(self, on: datetime.date) -> RecommendationQuerySet:
+        """Recommendations with an open deadline that fell due before `on`."""
+        return self.filter(
+            models.Exists(Deadline.objects.overdue(on).filter(recommendation=models.OuterRef("pk")))
+        )
 
 
 class RecommendationManager(models.Manager.from_queryset(RecommendationQuerySet)):
