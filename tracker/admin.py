@@ -1,0 +1,529 @@
+"""The editors' product: data entry for every report, and draft updates for owners' contacts.
+
+Editors (group "Editors") enter and publish everything. Owners' contacts (group "Owner contacts",
+linked to a Contact) see only the recommendations their organisation owns and may draft status
+updates for them; an editor reviews and publishes. Published updates are read-only everywhere.
+"""
+
+# ADMIN_READY (marker for a helper; removed once the import wiring is in)
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker.headlines import with_headlines
+from tracker.models import (
+    Contact,
+    Deadline,
+    Organisation,
+    Ownership,
+    Recommendation,
+    Report,
+    Response,
+    ResponseKind,
+    StatusUpdate,
+)
+from tracker.roles import contact_organisation_id
+
+PUBLISH_PERMISSION = "tracker.publish_statusupdate"
+
+
+def can_publish(request) -> bool:
+    return request.user.has_perm(PUBLISH_PERMISSION)
+
+
+def restricted_organisation(request) -> int | None:
+    """The organisation a non-editor contact is limited to; None for editors and superusers."""
+    if request.user.has_perm("tracker.change_recommendation"):
+        return None
+    return contact_organisation_id(request.user)
+
+
+def is_limited_to_nothing(request) -> bool:
+    """Staff who are neither editors nor linked to an organisation see no ledger rows."""
+    return not request.user.has_perm("tracker.change_recommendation") and (
+        contact_organisation_id(request.user) is None
+    )
+
+
+# --- Reports, organisations, contacts ------------------------------------------------------------
+
+
+@admin.register(Report)
+class ReportAdmin(SimpleHistoryAdmin):
+    list_display = ["short_name", "title", "published_on", "recommendation_count"]
+    search_fields = ["slug", "title", "short_name"]
+    prepopulated_fields = {"slug": ["short_name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(recommendation_count=Count("recommendations"))
+
+    @admin.display(description="Recommendations", ordering="recommendation_count")
+    def recommendation_count(self, obj):
+        return obj.recommendation_count
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "slug"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "organisation", "email", "receives_digest", "is_demo"]
+    list_filter = ["receives_digest", "is_demo", "organisation"]
+    search_fields = ["name", "email", "organisation__name"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation", "user"]
+
+
+# --- Recommendations and their inlines -----------------------------------------------------------
+
+
+class OwnershipFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        leads = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("role") == Ownership.Role.LEAD
+        ]
+        if len(leads) != 1:
+            raise ValidationError(
+                f"A recommendation has exactly one lead owner; this form gives {len(leads)}."
+            )
+
+
+class OwnershipInline(admin.TabularInline):
+    model = Ownership
+    formset = OwnershipFormSet
+    extra = 1
+    min_num = 1
+    autocomplete_fields = ["organisation"]
+    fields = ["organisation", "role", "basis", "scope", "note"]
+
+
+class ResponseInline(admin.StackedInline):
+    model = Response
+    extra = 0
+    autocomplete_fields = ["organisation"]
+    fields = [
+        ("organisation", "kind", "kind_is_official"),
+        "responded_on",
+        "summary",
+        ("source_url", "source_title"),
+    ]
+
+
+class DeadlineForm(forms.ModelForm):
+    """An existing deadline's promise is never rewritten: a moved date is a new, superseding row."""
+
+    FIXED_ONCE_SAVED = ("commitment", "stated_as", "precision", "due_date")
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "recommendation",
+            "commitment",
+            "stated_as",
+            "precision",
+            "due_date",
+            "organisation",
+            "promised_on",
+            "source_url",
+            "source_title",
+            "supersedes",
+            "met_on",
+            "withdrawn_on",
+            "change_reason",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in self.FIXED_ONCE_SAVED:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = (
+                        "Fixed once saved. To move the date, add a new deadline that supersedes "
+                        "this one."
+                    )
+
+
+class DeadlineInline(admin.StackedInline):
+    model = Deadline
+    form = DeadlineForm
+    fk_name = "recommendation"
+    extra = 0
+    autocomplete_fields = ["organisation"]
+    raw_id_fields = ["supersedes"]
+    fields = [
+        "commitment",
+        ("stated_as", "precision", "due_date"),
+        ("organisation", "promised_on"),
+        ("source_url", "source_title"),
+        "supersedes",
+        ("met_on", "withdrawn_on"),
+        "change_reason",
+    ]
+
+
+class PublishedUpdateInline(admin.TabularInline):
+    """The published ledger, read-only. Corrections are new updates."""
+
+    model = StatusUpdate
+    fk_name = "recommendation"
+    verbose_name = "published update"
+    verbose_name_plural = "published updates (read-only: publish a correction to change one)"
+    extra = 0
+    can_delete = False
+    fields = ["describes_on", "organisation", "status", "account", "summary", "source_url"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).published().select_related("organisation")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DraftUpdateInline(admin.StackedInline):
+    model = StatusUpdate
+    fk_name = "recommendation"
+    verbose_name = "draft update"
+    verbose_name_plural = "draft updates (publish them from the status updates list)"
+    extra = 0
+    autocomplete_fields = ["organisation"]
+    fields = [
+        ("describes_on", "organisation"),
+        ("status", "account"),
+        "summary",
+        ("reason", "reason_detail"),
+        ("source_url", "source_title"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).drafts()
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request, model_admin):
+        return [
+            (o.slug, o.name)
+            for o in Organisation.objects.filter(ownerships__isnull=False).distinct()
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(ownerships__organisation__slug=self.value()).distinct()
+        return queryset
+
+
+class ResponseFilter(admin.SimpleListFilter):
+    title = "response (lead owner)"
+    parameter_name = "response"
+
+    def lookups(self, request, model_admin):
+        return [*ResponseKind.choices, ("none", "Not known")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(headline_response__isnull=True)
+        if self.value():
+            return queryset.filter(headline_response=self.value())
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_overdue=True)
+        if self.value() == "no":
+            return queryset.filter(is_overdue=False)
+        return queryset
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "__str__",
+        "lead_owner",
+        "status_display",
+        "response_display",
+        "overdue_display",
+    ]
+    list_filter = ["report", OwnerFilter, "status", ResponseFilter, OverdueFilter, "text_kind"]
+    list_select_related = ["report"]
+    search_fields = ["title", "text", "report__short_name", "ownerships__organisation__name"]
+    readonly_fields = ["status", "status_on", "overdue_since"]
+    fieldsets = [
+        (None, {"fields": ["report", "number", ("title", "title_is_official")]}),
+        ("Wording", {"fields": ["text_kind", "text", "text_source_url", "text_note"]}),
+        ("Headline (derived from published updates and deadlines)", {"fields": readonly_fields}),
+    ]
+    inlines = [
+        OwnershipInline,
+        ResponseInline,
+        DeadlineInline,
+        DraftUpdateInline,
+        PublishedUpdateInline,
+    ]
+    ordering = ["report__published_on", "number"]
+
+    def get_queryset(self, request):
+        queryset = with_headlines(super().get_queryset(request)).with_timeliness(
+            on=timezone.localdate()
+        )
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            return queryset.filter(ownerships__organisation_id=organisation)
+        if is_limited_to_nothing(request):
+            return queryset.none()
+        return queryset
+
+    @admin.display(description="Lead owner", ordering="lead_owner_name")
+    def lead_owner(self, obj):
+        return obj.lead_owner_name or "Not known"
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description="Response", ordering="headline_response")
+    def response_display(self, obj):
+        if not obj.headline_response:
+            return "Not known"
+        return ResponseKind(obj.headline_response).label
+
+    @admin.display(description="Overdue", boolean=True, ordering="is_overdue")
+    def overdue_display(self, obj):
+        return obj.is_overdue
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(SimpleHistoryAdmin):
+    form = DeadlineForm
+    list_display = ["recommendation", "stated_as", "due_date", "organisation", "state"]
+    list_filter = ["precision", "recommendation__report", "organisation"]
+    list_select_related = ["recommendation__report", "organisation", "superseded_by"]
+    search_fields = ["commitment", "stated_as", "recommendation__title"]
+    autocomplete_fields = ["recommendation", "organisation"]
+    raw_id_fields = ["supersedes"]
+    readonly_fields = ["overdue_since", "move_link"]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if obj.is_superseded:
+            return "Replaced by a later deadline"
+        if obj.met_on:
+            return f"Met on {obj.met_on:%d %B %Y}"
+        if obj.withdrawn_on:
+            return f"Dropped on {obj.withdrawn_on:%d %B %Y}"
+        if obj.due_date < timezone.localdate():
+            return "Overdue"
+        return "Open"
+
+    @admin.display(description="Move this deadline")
+    def move_link(self, obj):
+        if not obj.pk or obj.is_superseded:
+            return "—"
+        url = (
+            f"../../add/?recommendation={obj.recommendation_id}&supersedes={obj.pk}"
+            f"&commitment={obj.commitment}"
+        )
+        if obj.organisation_id:
+            url += f"&organisation={obj.organisation_id}"
+        return format_html('<a href="{}">Add a new deadline that replaces this one</a>', url)
+
+
+# --- Status updates: drafts, review and publication ----------------------------------------------
+
+
+class StatusUpdateForm(forms.ModelForm):
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "recommendation",
+            "organisation",
+            "describes_on",
+            "status",
+            "account",
+            "summary",
+            "reason",
+            "reason_detail",
+            "source_url",
+            "source_title",
+            "corrects",
+        ]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(SimpleHistoryAdmin):
+    form = StatusUpdateForm
+    change_form_template = "admin/tracker/statusupdate/change_form.html"
+    list_display = [
+        "recommendation",
+        "describes_on",
+        "status",
+        "organisation",
+        "account",
+        "state",
+        "published_at",
+    ]
+    list_filter = ["state", "status", "account", "recommendation__report"]
+    list_select_related = ["recommendation__report", "organisation"]
+    search_fields = ["summary", "source_title", "recommendation__title"]
+    autocomplete_fields = ["recommendation"]
+    raw_id_fields = ["corrects"]
+    actions = ["publish_selected"]
+    date_hierarchy = "describes_on"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            return queryset.filter(recommendation__ownerships__organisation_id=organisation)
+        if is_limited_to_nothing(request):
+            return queryset.none()
+        return queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["state", "entered_by", "published_at", "published_by"]
+        if obj is not None and obj.is_published:
+            return [*StatusUpdateForm.Meta.fields, *readonly]
+        return readonly
+
+    def get_fields(self, request, obj=None):
+        return [
+            *StatusUpdateForm.Meta.fields,
+            "state",
+            "entered_by",
+            "published_at",
+            "published_by",
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_publish(request):
+            actions.pop("publish_selected", None)
+        return actions
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            if db_field.name == "recommendation":
+                kwargs["queryset"] = Recommendation.objects.filter(
+                    ownerships__organisation_id=organisation
+                ).select_related("report")
+            elif db_field.name == "organisation":
+                kwargs["queryset"] = Organisation.objects.filter(pk=organisation)
+            elif db_field.name == "corrects":
+                kwargs["queryset"] = StatusUpdate.objects.published().filter(
+                    recommendation__ownerships__organisation_id=organisation
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            initial.setdefault("organisation", organisation)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if obj.is_published:
+            raise PermissionDenied("Published updates cannot be changed.")
+        if not change:
+            obj.entered_by = request.user
+        obj.state = StatusUpdate.State.DRAFT
+        super().save_model(request, obj, form, change)
+
+    def delete_queryset(self, request, queryset):
+        published = queryset.published().count()
+        queryset.drafts().delete()
+        if published:
+            self.message_user(
+                request,
+                f"{published} published update(s) were kept: published updates are never deleted.",
+                messages.WARNING,
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self._publish_if_asked(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self._publish_if_asked(request, obj):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def _publish_if_asked(self, request, obj) -> bool:
+        if "_publish" not in request.POST:
+            return False
+        if not can_publish(request):
+            raise PermissionDenied("Only editors publish updates.")
+        if obj.publish(by=request.user):
+            self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
+            return True
+        self.message_user(
+            request, "Not published: a published update needs a source URL.", messages.ERROR
+        )
+        return False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_publish"] = can_publish(request) and not (obj and obj.is_published)
+        context["is_published"] = bool(obj and obj.is_published)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.action(description="Publish selected drafts", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        published = skipped = 0
+        for update in queryset.drafts().select_related("recommendation__report"):
+            if update.publish(by=request.user):
+                published += 1
+            else:
+                skipped += 1
+        self.message_user(request, f"Published {published} update(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} draft(s) were not published: each needs a source URL.",
+                messages.WARNING,
+            )
+
+    def has_publish_permission(self, request):
+        return can_publish(request)
