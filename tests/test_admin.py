@@ -372,3 +372,32 @@ def test_staff_without_a_role_see_no_ledger_rows(client):
     RecommendationFactory()
     client.force_login(UserFactory(username="nobody"))
     assert client.get(reverse("admin:tracker_recommendation_changelist")).status_code == 403
+
+
+def test_editor_invites_a_contact_who_sets_a_password_and_logs_in(
+    editor_client, client, mailoutbox
+):
+    from tests.factories import ContactFactory
+
+    organisation = OrganisationFactory()
+    own = RecommendationFactory(title="Ours to do")
+    OwnershipFactory(recommendation=own, organisation=organisation)
+    contact = ContactFactory(organisation=organisation, email="person@example.org")
+    editor_client.post(
+        reverse("admin:tracker_contact_changelist"),
+        {"action": "invite_to_log_in", "_selected_action": [contact.pk]},
+    )
+    assert [m.to for m in mailoutbox] == [["person@example.org"]]
+    body = mailoutbox[0].body
+    assert "An editor reviews each draft" in body
+    link = next(line for line in body.splitlines() if "/reset/" in line)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form_page = client.get("/" + path, follow=True)
+    password = "a long and private passphrase 42"  # noqa: S105
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": password, "new_password2": password},
+    )
+    assert client.login(username="person@example.org", password=password)
+    listing = client.get(reverse("admin:tracker_recommendation_changelist"))
+    assert [r.title for r in listing.context["cl"].result_list] == ["Ours to do"]

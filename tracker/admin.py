@@ -27,7 +27,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.roles import contact_organisation_id
+from tracker.roles import contact_organisation_id, invite_contacts
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
 
@@ -82,6 +82,17 @@ class ContactAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "email", "organisation__name"]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation", "user"]
+    actions = ["invite_to_log_in"]
+
+    @admin.action(description="Invite selected contacts to log in and propose updates")
+    def invite_to_log_in(self, request, queryset):
+        invited = invite_contacts(queryset, request)
+        self.message_user(
+            request,
+            f"Sent {invited} invitation(s) to set a password. Each contact sees only what their "
+            "organisation owns and can draft updates for an editor to publish.",
+            messages.SUCCESS,
+        )
 
 
 # --- Recommendations and their inlines -----------------------------------------------------------
