@@ -81,7 +81,8 @@ class ContactAdmin(SimpleHistoryAdmin):
     list_filter = ["receives_digest", "is_demo", "organisation"]
     search_fields = ["name", "email", "organisation__name"]
     list_select_related = ["organisation"]
-    autocomplete_fields = ["organisation", "user"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["user"]
     actions = ["invite_to_log_in"]
 
     @admin.action(description="Invite selected contacts to log in and propose updates")
