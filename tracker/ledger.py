@@ -1,10 +1,12 @@
 """Publishing status updates and keeping each recommendation's headline status in step."""
 
 import datetime
+from functools import partial
 
 from django.db import transaction
 
 from tracker.models import ImplementationStatus, Recommendation, StatusUpdate
+from tracker.notices import queue_update_notices
 
 
 def latest_whole_recommendation_update(recommendation_id: int) -> StatusUpdate | None:
@@ -39,5 +41,7 @@ def publish_update(update: StatusUpdate, by, at: datetime.datetime) -> bool:
         locked._history_user = by
         locked.save()
         refresh_headline_status(locked.recommendation_id)
+        # Subscribers hear of it only once the publication is committed; a rollback sends nothing.
+        transaction.on_commit(partial(queue_update_notices, locked.pk), robust=True)
     update.refresh_from_db()
     return True

@@ -144,6 +144,15 @@ class Contact(TimeStampedModel):
     is_demo = models.BooleanField(
         default=False, help_text="Fictional contact for local demonstrations; never real data."
     )
+    is_oversight = models.BooleanField(
+        default=False,
+        help_text="Receives the oversight digest: everything overdue, grouped by owner, instead "
+        "of their own organisation's.",
+    )
+    wants_empty_digest = models.BooleanField(
+        default=False,
+        help_text="Also send a short note in weeks when nothing is overdue or coming due.",
+    )
 
     history = HistoricalRecords()
 
@@ -693,3 +702,237 @@ class StatusUpdate(TimeStampedModel):
         from tracker.ledger import publish_update
 
         return publish_update(self, by=by, at=at or timezone.now())
+
+
+# --- Jobs: overdue periods, snapshots, e-mail log, subscriptions ---------------------------------
+
+
+class OverduePeriod(models.Model):
+    """When a deadline, or a recommendation as a whole, was overdue. Written by the daily job.
+
+    A row with `deadline` set is about that deadline; a row without is about the recommendation.
+    `started_on` is the first day it was overdue (the day after the due date); `ended_on` is the day
+    the job found it no longer overdue (met, withdrawn or superseded), empty while it still is.
+    """
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="overdue_periods"
+    )
+    deadline = models.ForeignKey(
+        Deadline, on_delete=models.CASCADE, null=True, blank=True, related_name="overdue_periods"
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recommendation", "started_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deadline"],
+                condition=Q(deadline__isnull=False, ended_on__isnull=True),
+                name="overdue_one_open_period_per_deadline",
+            ),
+            models.UniqueConstraint(
+                fields=["recommendation"],
+                condition=Q(deadline__isnull=True, ended_on__isnull=True),
+                name="overdue_one_open_period_per_recommendation",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="overdue_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.deadline if self.deadline_id else self.recommendation
+        until = f"{self.ended_on:%d %B %Y}" if self.ended_on else "now"
+        return f"{subject}: overdue {self.started_on:%d %B %Y} to {until}"
+
+
+class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def for_report(self, report: Report) -> SnapshotQuerySet:
+        return self.filter(report=report).order_by("day")
+
+    def for_owner(self, organisation: Organisation) -> SnapshotQuerySet:
+        return self.filter(organisation=organisation).order_by("day")
+
+
+class Snapshot(models.Model):
+    """One day's accountability figures for one report or one owner (never both)."""
+
+    day = models.DateField()
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, null=True, blank=True, related_name="snapshots"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="snapshots"
+    )
+    total = models.PositiveIntegerField(help_text="Recommendations counted.")
+    not_yet_assessed = models.PositiveIntegerField()
+    not_started = models.PositiveIntegerField()
+    in_progress = models.PositiveIntegerField()
+    partially_implemented = models.PositiveIntegerField()
+    implemented = models.PositiveIntegerField()
+    not_being_implemented = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+    no_deadline = models.PositiveIntegerField(help_text="Recommendations with no deadline set.")
+    taken_at = models.DateTimeField(auto_now=True)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["day", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(report__isnull=True) ^ Q(organisation__isnull=True),
+                name="snapshot_is_of_a_report_or_an_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "report"],
+                condition=Q(report__isnull=False),
+                name="snapshot_once_per_day_per_report",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="snapshot_once_per_day_per_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report or self.organisation} on {self.day:%d %B %Y}"
+
+
+class EmailLog(models.Model):
+    """Every e-mail the jobs send, recorded before it is sent and updated after.
+
+    The unique (address, kind, period key) is what makes each e-mail go out once: a second run of
+    a job finds the row already sent and skips it.
+    """
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", "Weekly overdue digest"
+        OVERSIGHT_DIGEST = "oversight_digest", "Weekly oversight digest"
+        SUBSCRIPTION_CONFIRMATION = "subscription_confirmation", "Subscription confirmation"
+        UPDATE_NOTICE = "update_notice", "Update notice to subscribers"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed permanently"
+
+    address = models.EmailField()
+    kind = models.CharField(max_length=30, choices=Kind)
+    period_key = models.CharField(
+        max_length=60, help_text="The ISO week of a digest, or the update or request it is about."
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="email_logs"
+    )
+    subscription = models.ForeignKey(
+        "Subscription", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    subject = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "e-mail log entry"
+        verbose_name_plural = "e-mail log"
+        indexes = [
+            models.Index(
+                fields=["kind", "period_key"],
+                condition=Q(status="pending"),
+                name="emaillog_pending_send_emails",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "kind", "period_key"], name="emaillog_once_per_address_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed"]), name="emaillog_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="emaillog_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_key} to {self.address}"
+
+
+def new_subscription_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class Subscription(models.Model):
+    """Someone who asked to hear about a recommendation, a report or an owner (double opt-in)."""
+
+    email = models.EmailField()
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_subscription_token)
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(recommendation__isnull=False, report__isnull=True, organisation__isnull=True)
+                    | Q(
+                        recommendation__isnull=True, report__isnull=False, organisation__isnull=True
+                    )
+                    | Q(
+                        recommendation__isnull=True, report__isnull=True, organisation__isnull=False
+                    )
+                ),
+                name="subscription_has_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "recommendation"],
+                condition=Q(recommendation__isnull=False),
+                name="subscription_once_per_recommendation",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "report"],
+                condition=Q(report__isnull=False),
+                name="subscription_once_per_report",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="subscription_once_per_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Subscription to {self.subject}"
+
+    @property
+    def subject(self) -> Recommendation | Report | Organisation:
+        return self.recommendation or self.report or self.organisation
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -1,0 +1,330 @@
+"""The weekly digest, received by a real SMTP server and read as a person would."""
+
+import datetime
+import re
+from io import StringIO
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    ContactFactory,
+    DeadlineFactory,
+    OrganisationFactory,
+    OwnershipFactory,
+    RecommendationFactory,
+    ReportFactory,
+    StatusUpdateFactory,
+    UserFactory,
+)
+from tracker import emails
+from tracker.digests import plan_digests, silent_overdue
+from tracker.models import Contact, Deadline, EmailLog
+
+pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.smtp"]
+
+WEEK = "2026-W03"  # Monday 12 January 2026
+MONDAY = datetime.date(2026, 1, 12)
+LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+@pytest.fixture
+def world(settings):
+    settings.SITE_URL = "https://tracker.example.org"
+    settings.SILENCE_DAYS = 90
+    report = ReportFactory(short_name="Test audit", slug="test-audit")
+    owner = OrganisationFactory(name="Example Department", slug="example-department")
+    quiet = OrganisationFactory(name="Example Agency", slug="example-agency")
+    late = RecommendationFactory(report=report, number=1, title="Publish the example plan")
+    later = RecommendationFactory(report=report, number=2, title="Set up the example body")
+    soon = RecommendationFactory(report=report, number=3, title="Consult on the example duty")
+    for rec in (late, later, soon):
+        OwnershipFactory(recommendation=rec, organisation=owner)
+    DeadlineFactory(recommendation=late)  # by the end of 2025: 12 days overdue on 12 January
+    DeadlineFactory(
+        recommendation=later,
+        stated_as="by June 2025",
+        precision=Deadline.Precision.MONTH,
+        due_date=datetime.date(2025, 6, 30),
+    )
+    DeadlineFactory(
+        recommendation=soon,
+        stated_as="by January 2026",
+        precision=Deadline.Precision.MONTH,
+        due_date=datetime.date(2026, 1, 31),
+    )
+    StatusUpdateFactory(
+        recommendation=late,
+        describes_on=datetime.date(2025, 12, 1),
+        summary="A draft plan was circulated to partners.",
+        published=True,
+    )
+    return {
+        "owner": owner,
+        "quiet": quiet,
+        "late": late,
+        "later": later,
+        "soon": soon,
+        "contact": ContactFactory(
+            organisation=owner, name="Demo Contact One", email="one@example.org"
+        ),
+        "quiet_contact": ContactFactory(organisation=quiet, email="quiet@example.org"),
+    }
+
+
+def send(week: str = WEEK) -> str:
+    out = StringIO()
+    call_command("send_weekly_digests", "--week", week, stdout=out)
+    return out.getvalue()
+
+
+def links(received) -> tuple[list[str], list[str]]:
+    return LINK.findall(received.text), LINK.findall(received.html.replace("&amp;", "&"))
+
+
+def test_a_contact_gets_one_digest_with_both_parts_and_working_links(world, smtp_server, client):
+    send()
+
+    (received,) = smtp_server.messages
+    assert received.recipients == ["one@example.org"]
+    subject = received.message["Subject"]
+    assert subject == f"Example Department: 2 overdue, 1 coming due (week {WEEK})"
+    for part in (received.text, received.html):
+        assert "Test audit 2: Set up the example body" in part
+        assert "by June 2025 (due 30 June 2025), 196 days overdue" in part
+        assert "by the end of 2025 (due 31 December 2025), 12 days overdue" in part
+        assert "1 December 2025: A draft plan was circulated to partners." in part
+        assert "Latest update: none published" in part
+        assert "by January 2026 (due 31 January 2026)" in part
+        assert "!" not in part.removeprefix("<!doctype html>")
+        # Most overdue first, then what comes due.
+        assert part.index("196 days") < part.index("12 days") < part.index("by January 2026")
+
+    text_links, html_links = links(received)
+    assert "https://tracker.example.org/reports/test-audit/2/" in text_links
+    assert set(text_links) == set(html_links)
+    for url in text_links:
+        assert url.startswith("https://tracker.example.org/")
+        assert client.get(urlsplit(url).path).status_code == 200, url
+    unsubscribe = received.message["List-Unsubscribe"].strip().strip("<>")
+    assert unsubscribe in text_links
+    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    log = EmailLog.objects.get()
+    assert (log.address, log.kind, log.period_key, log.status) == (
+        "one@example.org",
+        EmailLog.Kind.DIGEST,
+        WEEK,
+        EmailLog.Status.SENT,
+    )
+    assert log.message_id == received.message["Message-ID"]
+
+
+def test_the_opt_out_link_works_with_one_click_and_stops_the_next_digest(
+    world, smtp_server, client
+):
+    send()
+    unsubscribe = smtp_server.messages[0].message["List-Unsubscribe"].strip().strip("<>")
+    path = urlsplit(unsubscribe).path
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert Contact.objects.get(email="one@example.org").receives_digest  # opening changes nothing
+
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert b"no longer receive" in response.content
+    assert not Contact.objects.get(email="one@example.org").receives_digest
+
+    send("2026-W04")
+    assert len(smtp_server.messages) == 1
+    assert client.get("/digest/opt-out/not-a-real-token/").status_code == 404
+
+
+def test_running_twice_sends_nothing_twice_over_one_connection_per_batch(world, smtp_server):
+    ContactFactory(organisation=world["owner"], email="two@example.org")
+    ContactFactory(organisation=world["owner"], email="three@example.org")
+    first = send()
+    second = send()
+
+    assert sorted(m.recipients[0] for m in smtp_server.messages) == [
+        "one@example.org",
+        "three@example.org",
+        "two@example.org",
+    ]
+    assert smtp_server.inbox.sessions == 1
+    assert "3 sent" in first
+    assert "0 sent, 3 already done" in second
+
+
+def test_nothing_overdue_sends_nothing_unless_the_contact_asked_for_a_note(world, smtp_server):
+    Contact.objects.filter(email="quiet@example.org").update(wants_empty_digest=True)
+    ContactFactory(organisation=world["quiet"], email="silent@example.org")
+    send()
+
+    assert sorted(m.recipients[0] for m in smtp_server.messages) == [
+        "one@example.org",
+        "quiet@example.org",
+    ]
+    (note,) = smtp_server.inbox.to("quiet@example.org")
+    assert note.message["Subject"] == f"Example Agency: nothing overdue (week {WEEK})"
+    for part in (note.text, note.html):
+        assert "nothing that Example Agency owns is overdue" in part
+
+
+def test_oversight_gets_everything_grouped_by_owner_and_the_silent_list(world, smtp_server):
+    other_owner = OrganisationFactory(name="Another Example Body")
+    OwnershipFactory(recommendation=world["late"], organisation=other_owner, role="supporting")
+    ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
+    send()
+
+    (digest,) = smtp_server.inbox.to("oversight@example.org")
+    for part in (digest.text, digest.html):
+        assert part.index("Another Example Body (1 overdue)") < part.index(
+            "Example Department (2 overdue)"
+        )
+        silent = part[part.index("Silent: overdue with no published update for 90 days") :]
+        # Recommendation 2 has never had an update; 1 had one on 1 December (42 days before).
+        assert "Test audit 2: Set up the example body" in silent
+        assert "Test audit 1" not in silent
+    assert EmailLog.objects.get(address="oversight@example.org").kind == "oversight_digest"
+    assert [r.number for r in silent_overdue(MONDAY, 90)] == [2]
+    assert [r.number for r in silent_overdue(MONDAY, 30)] == [2, 1]
+
+
+def test_smtp_refusing_connections_then_coming_back_delivers_each_email_once(world, smtp_stopped):
+    ContactFactory(organisation=world["owner"], email="two@example.org")
+    with pytest.raises(CommandError, match="Could not reach the mail server"):
+        send()
+    assert set(EmailLog.objects.values_list("status", "attempts")) == {("pending", 1)}
+    assert "ConnectionRefusedError" in EmailLog.objects.first().last_error
+
+    smtp_stopped.start()
+    send()
+    send()
+    assert sorted(m.recipients[0] for m in smtp_stopped.messages) == [
+        "one@example.org",
+        "two@example.org",
+    ]
+    assert set(EmailLog.objects.values_list("status", "attempts")) == {("sent", 2)}
+
+
+def test_a_permanent_refusal_is_recorded_and_shown_in_the_admin(world, smtp_server, client):
+    ContactFactory(organisation=world["owner"], email="refused@example.org")
+    smtp_server.inbox.refuse.add("refused@example.org")
+    send()
+    send()
+
+    assert [m.recipients for m in smtp_server.messages] == [["one@example.org"]]
+    failed = EmailLog.objects.get(address="refused@example.org")
+    assert failed.status == EmailLog.Status.FAILED
+    assert failed.attempts == 1
+    assert "550" in failed.last_error
+
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    page = client.get("/admin/tracker/emaillog/", {"status__exact": "failed"})
+    assert page.status_code == 200
+    assert b"refused@example.org" in page.content
+    assert b"one@example.org" not in page.content
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing in the job catches it."""
+
+
+def test_a_crash_halfway_then_a_rerun_sends_every_email_exactly_once(
+    world, smtp_server, monkeypatch
+):
+    for n in range(2, 6):
+        ContactFactory(organisation=world["owner"], email=f"contact{n}@example.org")
+    real_send = emails._send_one
+    calls = []
+
+    def crash_on_third(connection, item, log_pk):
+        calls.append(item.address)
+        if len(calls) == 3:
+            with transaction.atomic():  # the row is locked and then the process dies
+                connection.close()
+                raise Crash
+        return real_send(connection, item, log_pk)
+
+    monkeypatch.setattr(emails, "_send_one", crash_on_third)
+    with pytest.raises(Crash):
+        send()
+    assert len(smtp_server.messages) == 2
+    assert EmailLog.objects.filter(status="pending").count() == 3
+
+    monkeypatch.setattr(emails, "_send_one", real_send)
+    send()
+    recipients = [m.recipients[0] for m in smtp_server.messages]
+    assert len(recipients) == 5
+    assert len(set(recipients)) == 5
+    assert EmailLog.objects.filter(status="sent").count() == 5
+
+
+def test_dry_run_lists_what_would_be_sent_and_sends_nothing(world, smtp_server):
+    out = StringIO()
+    call_command("send_weekly_digests", "--week", WEEK, "--dry-run", stdout=out)
+    assert "one@example.org [not sent yet]: Example Department: 2 overdue" in out.getvalue()
+    assert "nothing was sent" in out.getvalue()
+    assert smtp_server.messages == []
+    assert not EmailLog.objects.exists()
+
+
+def test_a_malformed_week_is_refused_with_a_clear_message(world):
+    with pytest.raises(CommandError, match="YYYY-Www"):
+        send("January")
+    with pytest.raises(CommandError, match="not a week"):
+        send("2026-W60")
+    assert not EmailLog.objects.exists()
+
+
+def test_without_email_host_digests_are_written_as_files(world, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    send()
+    (written,) = tmp_path.iterdir()
+    assert "Test audit 2: Set up the example body" in written.read_text()
+
+
+def queries_to_plan_and_render() -> int:
+    with CaptureQueriesContext(connection) as captured:
+        for item in plan_digests(MONDAY):
+            item.build()
+    return len(captured)
+
+
+def test_planning_the_digests_takes_the_same_queries_however_many_contacts_and_items(world):
+    ContactFactory(organisation=world["owner"], email="oversight@example.org", is_oversight=True)
+    few = queries_to_plan_and_render()
+    for _ in range(10):
+        owner = OrganisationFactory()
+        ContactFactory(organisation=owner)
+        rec = RecommendationFactory(report=world["late"].report)
+        OwnershipFactory(recommendation=rec, organisation=owner)
+        DeadlineFactory(recommendation=rec)
+        StatusUpdateFactory(recommendation=rec, published=True)
+    assert queries_to_plan_and_render() == few
+
+
+def test_demo_contacts_are_fictional_marked_and_loaded_once(world, settings):
+    out = StringIO()
+    call_command("load_demo_contacts", stdout=out)
+    call_command("load_demo_contacts", stdout=out)
+    demo = Contact.objects.filter(is_demo=True).order_by("email")
+    assert [c.email for c in demo] == [
+        "demo.example-agency@example.org",
+        "demo.example-department@example.org",
+    ]
+    assert {c.name for c in demo} == {"Demo contact (fictional)"}
+
+    call_command("load_demo_contacts", "--remove", stdout=out)
+    assert not Contact.objects.filter(is_demo=True).exists()
+    settings.EMAIL_HOST = "smtp.example.org"
+    call_command("load_demo_contacts", stdout=out)
+    assert "no demo contacts were added" in out.getvalue()
+    assert not Contact.objects.filter(is_demo=True).exists()

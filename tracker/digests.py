@@ -1,0 +1,228 @@
+"""The weekly overdue digest: one e-mail per contact per ISO week, and one for oversight.
+
+Each contact gets what their organisation owns that is overdue (most overdue first), then what
+falls due in the coming days. Oversight contacts get everything overdue, grouped by owner, and
+the "silent" list: overdue items with no published update for `SILENCE_DAYS` days or more.
+"""
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+
+from tracker.emails import Outgoing, SendResult, absolute_url, iso_week_key, make_message, send_once
+from tracker.models import (
+    Contact,
+    Deadline,
+    EmailLog,
+    Organisation,
+    Ownership,
+    Recommendation,
+    StatusUpdate,
+)
+
+OPT_OUT_SALT = "tracker.digest-opt-out"
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def parse_week(value: str) -> datetime.date:
+    """The Monday of an ISO week written `YYYY-Www`; ValueError with a clear message otherwise."""
+    match = WEEK_PATTERN.match(value.strip())
+    if not match:
+        raise ValueError(f"Give the week as YYYY-Www, for example 2026-W02, not {value!r}.")
+    try:
+        return datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a week of that year.") from None
+
+
+def week_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def opt_out_url(contact: Contact) -> str:
+    token = signing.dumps(contact.pk, salt=OPT_OUT_SALT)
+    return absolute_url(reverse("digest_opt_out", args=[token]))
+
+
+def contact_for_opt_out(token: str) -> Contact | None:
+    try:
+        pk = signing.loads(token, salt=OPT_OUT_SALT)
+    except signing.BadSignature:
+        return None
+    return Contact.objects.filter(pk=pk).first()
+
+
+def with_latest_update(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    latest = (
+        StatusUpdate.objects.published()
+        .filter(recommendation=OuterRef("pk"))
+        .order_by("-describes_on", "-published_at", "-pk")
+    )
+    return queryset.annotate(
+        latest_update_on=Subquery(latest.values("describes_on")[:1]),
+        latest_update_status=Subquery(latest.values("status")[:1]),
+        latest_update_summary=Subquery(latest.values("summary")[:1]),
+    )
+
+
+def silent_overdue(on: datetime.date, days: int) -> QuerySet[Recommendation]:
+    """Overdue on `on` with no published update describing the last `days` days (or none ever)."""
+    return (
+        with_latest_update(Recommendation.objects.overdue_on(on).with_timeliness(on))
+        .filter(
+            Q(latest_update_on__isnull=True)
+            | Q(latest_update_on__lte=on - datetime.timedelta(days=days))
+        )
+        .select_related("report")
+        .order_by("oldest_overdue_due", "report__published_on", "number")
+    )
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    recommendation: Recommendation
+    stated_as: str
+    due_date: datetime.date
+    days_overdue: int
+    url: str
+
+
+@dataclass(frozen=True)
+class ComingDue:
+    recommendation: Recommendation
+    stated_as: str
+    due_date: datetime.date
+    url: str
+
+
+@dataclass
+class WeekFacts:
+    """Everything the week's digests say, gathered in a constant number of queries."""
+
+    on: datetime.date
+    overdue: dict[int, list[OverdueItem]] = field(default_factory=dict)
+    coming: dict[int, list[ComingDue]] = field(default_factory=dict)
+    organisations: dict[int, Organisation] = field(default_factory=dict)
+    silent: list[Recommendation] = field(default_factory=list)
+
+
+def gather(on: datetime.date) -> WeekFacts:
+    facts = WeekFacts(on=on)
+    recommendations = {
+        rec.pk: rec
+        for rec in with_latest_update(
+            Recommendation.objects.with_timeliness(on).filter(is_overdue=True)
+        ).select_related("report")
+    }
+    first_overdue = {}
+    for deadline in Deadline.objects.overdue(on).order_by("due_date", "pk"):
+        first_overdue.setdefault(deadline.recommendation_id, deadline)
+    coming = list(
+        Deadline.objects.open()
+        .filter(due_date__gte=on, due_date__lte=on + lookahead())
+        .select_related("recommendation__report")
+        .order_by("due_date", "pk")
+    )
+    owners = defaultdict(list)
+    for ownership in Ownership.objects.select_related("organisation"):
+        owners[ownership.recommendation_id].append(ownership.organisation)
+        facts.organisations[ownership.organisation_id] = ownership.organisation
+
+    overdue = defaultdict(list)
+    for pk, rec in recommendations.items():
+        deadline = first_overdue[pk]
+        item = OverdueItem(
+            recommendation=rec,
+            stated_as=deadline.stated_as,
+            due_date=deadline.due_date,
+            days_overdue=(on - deadline.due_date).days,
+            url=absolute_url(rec.get_absolute_url()),
+        )
+        for organisation in owners[pk]:
+            overdue[organisation.pk].append(item)
+    for items in overdue.values():
+        items.sort(
+            key=lambda i: (-i.days_overdue, i.recommendation.report.slug, i.recommendation.number)
+        )
+    facts.overdue = dict(overdue)
+
+    upcoming = defaultdict(list)
+    for deadline in coming:
+        rec = deadline.recommendation
+        item = ComingDue(
+            rec, deadline.stated_as, deadline.due_date, absolute_url(rec.get_absolute_url())
+        )
+        for organisation in owners[rec.pk]:
+            upcoming[organisation.pk].append(item)
+    facts.coming = dict(upcoming)
+    facts.silent = list(silent_overdue(on, settings.SILENCE_DAYS))
+    return facts
+
+
+def lookahead() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.DIGEST_LOOKAHEAD_DAYS)
+
+
+def _context(facts: WeekFacts, contact: Contact, week: str) -> dict:
+    return {
+        "contact": contact,
+        "week": week,
+        "on": facts.on,
+        "lookahead_days": settings.DIGEST_LOOKAHEAD_DAYS,
+        "silence_days": settings.SILENCE_DAYS,
+    }
+
+
+def plan_digests(week_start: datetime.date) -> list[Outgoing]:
+    """The week's digests: who gets which e-mail. Nothing is recorded or sent here."""
+    facts = gather(week_start)
+    week = iso_week_key(week_start)
+    contacts = Contact.objects.filter(receives_digest=True).select_related("organisation")
+    outgoing = []
+    for contact in contacts.order_by("pk"):
+        context = _context(facts, contact, week)
+        if contact.is_oversight:
+            kind = EmailLog.Kind.OVERSIGHT_DIGEST
+            groups = [
+                (facts.organisations[pk], items)
+                for pk, items in sorted(
+                    facts.overdue.items(), key=lambda pair: facts.organisations[pair[0]].name
+                )
+            ]
+            context |= {"groups": groups, "silent": facts.silent}
+            name = "oversight_digest" if groups else "digest_empty"
+        else:
+            kind = EmailLog.Kind.DIGEST
+            overdue = facts.overdue.get(contact.organisation_id, [])
+            coming = facts.coming.get(contact.organisation_id, [])
+            context |= {"organisation": contact.organisation, "overdue": overdue, "coming": coming}
+            name = "digest" if overdue or coming else "digest_empty"
+        if name == "digest_empty" and not contact.wants_empty_digest:
+            continue
+        outgoing.append(
+            Outgoing(
+                address=contact.email,
+                kind=kind,
+                period_key=week,
+                contact_id=contact.pk,
+                build=_builder(name, contact, context),
+            )
+        )
+    return outgoing
+
+
+def _builder(name: str, contact: Contact, context: dict):
+    def build():
+        return make_message(name, contact.email, context, unsubscribe_url=opt_out_url(contact))
+
+    return build
+
+
+def send_weekly_digests(week_start: datetime.date) -> SendResult:
+    return send_once(plan_digests(week_start))

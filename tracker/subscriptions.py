@@ -1,0 +1,142 @@
+"""Subscriptions by e-mail to a recommendation, a report or an owner, with double opt-in.
+
+Nothing is sent to a subscriber before they click the confirmation link. Asking again gives the
+same answer whatever the address's state; at most one confirmation e-mail goes to a pending
+subscription each day, so the form cannot be used to flood someone's inbox.
+"""
+
+import datetime
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tracker.emails import Outgoing, SendResult, absolute_url, make_message, send_once
+from tracker.models import EmailLog, Organisation, Recommendation, Report, Subscription
+
+Subject = Recommendation | Report | Organisation
+
+
+def subject_field(subject: Subject) -> str:
+    if isinstance(subject, Recommendation):
+        return "recommendation"
+    if isinstance(subject, Report):
+        return "report"
+    return "organisation"
+
+
+def describe_subject(subject: Subject) -> str:
+    if isinstance(subject, Recommendation):
+        return f"recommendation {subject}"
+    if isinstance(subject, Report):
+        return f"the report “{subject.title}”"
+    return f"recommendations owned by {subject.name}"
+
+
+def allow_request(client: str, per_hour: int, now: datetime.datetime) -> bool:
+    """A fixed one-hour window per client address, counted in the shared cache."""
+    key = f"subscribe-rate:{client}:{now:%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=3600)
+        count = 1
+    return count <= per_hour
+
+
+def request_subscription(email: str, subject: Subject) -> Subscription:
+    """Record the request; a confirmation e-mail is queued after commit unless already active."""
+    email = email.strip().lower()
+    lookup = {"email": email, subject_field(subject): subject}
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(**lookup).first()
+        if subscription is None:
+            try:
+                with transaction.atomic():
+                    subscription = Subscription.objects.create(**lookup)
+            except IntegrityError:  # a simultaneous request created it
+                subscription = Subscription.objects.get(**lookup)
+        elif subscription.unsubscribed_at is not None:
+            subscription.unsubscribed_at = None
+            subscription.confirmed_at = None
+            subscription.requested_at = timezone.now()
+            subscription.save()
+        if not subscription.is_active:
+            pk = subscription.pk
+            transaction.on_commit(lambda: queue_confirmation(pk), robust=True)
+    return subscription
+
+
+def queue_confirmation(subscription_id: int) -> None:
+    from tracker.tasks import send_subscription_confirmation_task
+
+    send_subscription_confirmation_task.delay(subscription_id)
+
+
+def confirm_url(subscription: Subscription) -> str:
+    return absolute_url(reverse("subscription_confirm", args=[subscription.token]))
+
+
+def unsubscribe_url(subscription: Subscription) -> str:
+    return absolute_url(reverse("subscription_unsubscribe", args=[subscription.token]))
+
+
+def send_confirmation(subscription_id: int, today: datetime.date) -> SendResult:
+    subscription = (
+        Subscription.objects.select_related("recommendation__report", "report", "organisation")
+        .filter(pk=subscription_id, confirmed_at__isnull=True, unsubscribed_at__isnull=True)
+        .first()
+    )
+    if subscription is None:
+        return SendResult()
+    context = {
+        "subscription": subscription,
+        "subject_description": describe_subject(subscription.subject),
+        "subject_url": absolute_url(subscription.subject.get_absolute_url()),
+        "confirm_url": confirm_url(subscription),
+    }
+    return send_once(
+        [
+            Outgoing(
+                address=subscription.email,
+                kind=EmailLog.Kind.SUBSCRIPTION_CONFIRMATION,
+                period_key=f"subscription-{subscription.pk}-{today.isoformat()}",
+                subscription_id=subscription.pk,
+                build=lambda: make_message(
+                    "subscription_confirmation", subscription.email, context
+                ),
+            )
+        ]
+    )
+
+
+def confirm(token: str) -> Subscription | None:
+    subscription = Subscription.objects.filter(token=token, unsubscribed_at__isnull=True).first()
+    if subscription is None:
+        return None
+    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    return subscription
+
+
+def unsubscribe(token: str) -> Subscription | None:
+    subscription = Subscription.objects.filter(token=token).first()
+    if subscription is None:
+        return None
+    Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_for_token(token: str) -> Subscription | None:
+    return (
+        Subscription.objects.select_related("recommendation__report", "report", "organisation")
+        .filter(token=token)
+        .first()
+    )

@@ -1,0 +1,77 @@
+"""Celery tasks: policy only (names, retries). Each calls a plain function that tests call too.
+
+Names are explicit so that moving a function never orphans queued or scheduled messages.
+"""
+
+import datetime
+from contextlib import contextmanager
+
+from celery import shared_task
+from django.db import OperationalError, close_old_connections
+from django.utils import timezone
+
+from tracker import digests, notices, overdue, snapshots, subscriptions
+from tracker.emails import TransientEmailError
+
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
+EMAIL_RETRY = {
+    **DATABASE_RETRY,
+    "autoretry_for": (TransientEmailError, OperationalError),
+    "retry_backoff_max": 30 * 60,
+    "max_retries": 12,
+}
+
+
+@contextmanager
+def fresh_connections(task):
+    """Drop stale or broken database connections before and after a job, as a request would.
+    Not when run eagerly, inside the caller's own connection (and, in tests, its transaction)."""
+    eager = task.request.is_eager
+    if not eager:
+        close_old_connections()
+    try:
+        yield
+    finally:
+        if not eager:
+            close_old_connections()
+
+
+def day_or_today(day: str | None) -> datetime.date:
+    return datetime.date.fromisoformat(day) if day else timezone.localdate()
+
+
+@shared_task(name="tracker.flag_overdue", bind=True, **DATABASE_RETRY)
+def flag_overdue_task(self, day: str | None = None) -> str:
+    with fresh_connections(self):
+        return str(overdue.flag_overdue(day_or_today(day)))
+
+
+@shared_task(name="tracker.take_snapshot", bind=True, **DATABASE_RETRY)
+def take_snapshot_task(self, day: str | None = None) -> int:
+    with fresh_connections(self):
+        return snapshots.take_snapshot(day_or_today(day))
+
+
+@shared_task(name="tracker.send_weekly_digests", bind=True, **EMAIL_RETRY)
+def send_weekly_digests_task(self, week: str | None = None) -> str:
+    with fresh_connections(self):
+        week_start = digests.parse_week(week) if week else digests.week_of(timezone.localdate())
+        return str(digests.send_weekly_digests(week_start))
+
+
+@shared_task(name="tracker.send_update_notices", bind=True, **EMAIL_RETRY)
+def send_update_notices_task(self, update_id: int) -> str:
+    with fresh_connections(self):
+        return str(notices.send_update_notices(update_id))
+
+
+@shared_task(name="tracker.send_subscription_confirmation", bind=True, **EMAIL_RETRY)
+def send_subscription_confirmation_task(self, subscription_id: int) -> str:
+    with fresh_connections(self):
+        return str(subscriptions.send_confirmation(subscription_id, timezone.localdate()))
