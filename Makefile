@@ -19,13 +19,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create the virtual environment and install the project with its dev tools
 
-setup: install ## Migrate, load the shipped reports and make a local admin login (safe to repeat)
+setup: install ## Migrate, load the reports and demo contacts, make a local admin login (safe to repeat)
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_reports
 	$(MANAGE) ensure_local_admin
+	$(MANAGE) load_demo_contacts
 
-run: setup ## Run the app on http://127.0.0.1:8000 with the two reports loaded
-	$(MANAGE) runserver 127.0.0.1:8000
+run: setup ## Run the web server, a Celery worker and beat on http://127.0.0.1:8000 (Ctrl-C stops all)
+	$(BIN)/honcho start -f Procfile.dev
 
 test: install ## Run the whole test suite (DATABASE_URL / REDIS_URL select real services)
 	$(BIN)/pytest

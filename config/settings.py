@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -82,11 +83,15 @@ INSTALLED_APPS = [
     "import_export",
     "django_tables2",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "csp",
     "tracker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,6 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# URL fields in forms assume https:// when a scheme is left out (Django 6.0's default).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Internationalisation ------------------------------------------------------------------------
 
@@ -166,6 +173,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "tracker" / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 # --- Security ------------------------------------------------------------------------------------
@@ -181,6 +189,23 @@ SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# A strict Content-Security-Policy (django-csp): no inline script or style anywhere, nothing from
+# other sites. https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else []
@@ -214,6 +239,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        "polling_interval": 0.2,
+        # Broadcast messages (worker control) too, or kombu writes them to ./control/.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -222,7 +250,39 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+
+def env_crontab(name: str, default: str) -> crontab:
+    """Cron's five fields (minute hour day-of-month month day-of-week), in London time."""
+    raw = os.environ.get(name) or default
+    fields = raw.split()
+    if len(fields) != 5:
+        raise ImproperlyConfigured(f"{name} must have five cron fields, not {raw!r}")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    try:
+        return crontab(minute, hour, day_of_week, day_of_month, month_of_year)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is not a valid cron schedule: {error}") from None
+
+
+# Flag first, snapshot after; the digest goes out on Monday morning (all Europe/London).
+CELERY_BEAT_SCHEDULE = {
+    "flag-overdue": {
+        "task": "tracker.flag_overdue",
+        "schedule": env_crontab("FLAG_OVERDUE_CRON", "30 5 * * *"),
+    },
+    "take-snapshot": {
+        "task": "tracker.take_snapshot",
+        "schedule": env_crontab("TAKE_SNAPSHOT_CRON", "45 5 * * *"),
+    },
+    "send-weekly-digests": {
+        "task": "tracker.send_weekly_digests",
+        "schedule": env_crontab("WEEKLY_DIGEST_CRON", "0 8 * * 1"),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 # --- Logging -------------------------------------------------------------------------------------
@@ -239,7 +299,81 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- The read-only JSON API ---------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/ and https://drf-spectacular.readthedocs.io/
+# JSON only (no browsable API, so no inline script or style to allow), no input parsed, no
+# authentication: everyone sees the same public data, and editors' sessions grant nothing here.
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.AsOfPageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Bulk import and export in the admin ---------------------------------------------------------
+# https://django-import-export.readthedocs.io/en/stable/installation.html#settings
+# Importing needs the model's "add" permission, exporting its "view" permission; each import runs
+# in one transaction, so a file with a bad row writes nothing. Formulae are neutralised by
+# tracker/resources.py itself (the library's own option only strips a leading "=").
+
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inquiry recommendations tracker API",
+    "DESCRIPTION": "Read-only open data: reports, recommendations with their status, response and "
+    "timeliness, owners, deadlines and published status updates. Every response carries the day "
+    "its data is as of; every object carries the URL of its public page.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
 # --- The tracker ---------------------------------------------------------------------------------
+
+# Overdue items with no published update for this many days are listed as "silent".
+SILENCE_DAYS = env_int("SILENCE_DAYS", 90)
+# What the weekly digest lists as coming due.
+DIGEST_LOOKAHEAD_DAYS = env_int("DIGEST_LOOKAHEAD_DAYS", 30)
+# Subscription requests allowed per client address per hour (the form answers alike either way).
+SUBSCRIBE_RATE_PER_HOUR = env_int("SUBSCRIBE_RATE_PER_HOUR", 10)
 
 # Where the "Leave this site" link goes: a neutral page that reveals nothing about this one.
 LEAVE_SITE_URL = env_str("LEAVE_SITE_URL", "https://www.bbc.co.uk/weather")
+
+
+def env_links(name: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Links given as `Name|https://url;Other name|https://url`; raises on anything malformed."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    links = []
+    for item in raw.split(";"):
+        label, sep, url = item.partition("|")
+        if not sep or not label.strip() or urlsplit(url.strip()).scheme not in {"http", "https"}:
+            raise ImproperlyConfigured(
+                f"{name} must read “Name|https://address;Name|https://address”, not {raw!r}"
+            )
+        links.append((label.strip(), url.strip()))
+    return links
+
+
+# Where the public reports an error in the data (shown on the methodology page).
+CORRECTIONS_EMAIL = env_str("TRACKER_CORRECTIONS_EMAIL", DEFAULT_FROM_EMAIL)
+
+# National support services for survivors of child sexual abuse, signposted in every page footer.
+SUPPORT_SERVICES = env_links(
+    "TRACKER_SUPPORT_SERVICES",
+    [
+        ("NAPAC (National Association for People Abused in Childhood)", "https://napac.org.uk"),
+        ("NSPCC", "https://www.nspcc.org.uk"),
+        ("Rape Crisis England & Wales", "https://rapecrisis.org.uk"),
+        ("The Survivors Trust", "https://www.thesurvivorstrust.org"),
+    ],
+)

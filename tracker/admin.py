@@ -5,16 +5,17 @@ linked to a Contact) see only the recommendations their organisation owns and ma
 updates for them; an editor reviews and publishes. Published updates are read-only everywhere.
 """
 
-# ADMIN_READY (marker for a helper; removed once the import wiring is in)
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.admin_import import SpreadsheetImportExportMixin, inquiry_import
 from tracker.headlines import with_headlines
 from tracker.models import (
     Contact,
@@ -27,6 +28,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
+from tracker.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
 from tracker.roles import contact_organisation_id, invite_contacts
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
@@ -66,6 +68,16 @@ class ReportAdmin(SimpleHistoryAdmin):
     def recommendation_count(self, obj):
         return obj.recommendation_count
 
+    def get_urls(self):
+        return [
+            path(
+                "import-inquiry/",
+                self.admin_site.admin_view(inquiry_import),
+                name="tracker_report_import_inquiry",
+            ),
+            *super().get_urls(),
+        ]
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
@@ -77,8 +89,8 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "organisation", "email", "receives_digest", "is_demo"]
-    list_filter = ["receives_digest", "is_demo", "organisation"]
+    list_display = ["name", "organisation", "email", "receives_digest", "is_oversight", "is_demo"]
+    list_filter = ["receives_digest", "is_oversight", "is_demo", "organisation"]
     search_fields = ["name", "email", "organisation__name"]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation"]
@@ -277,7 +289,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(SimpleHistoryAdmin):
+class RecommendationAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [RecommendationResource]
     list_display = [
         "__str__",
         "lead_owner",
@@ -337,7 +350,8 @@ class RecommendationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(SimpleHistoryAdmin):
+class DeadlineAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [DeadlineResource]
     form = DeadlineForm
     list_display = ["recommendation", "stated_as", "due_date", "organisation", "state"]
     list_filter = ["precision", "recommendation__report", "organisation"]
@@ -394,7 +408,8 @@ class StatusUpdateForm(forms.ModelForm):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(SimpleHistoryAdmin):
+class StatusUpdateAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [StatusUpdateResource]
     form = StatusUpdateForm
     change_form_template = "admin/tracker/statusupdate/change_form.html"
     list_display = [
@@ -539,3 +554,14 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
 
     def has_publish_permission(self, request):
         return can_publish(request)
+
+    # Bulk import and export of updates are for editors: contacts see only their own
+    # organisation's updates, and imports only ever create drafts (tracker/resources.py).
+    def has_import_permission(self, request):
+        return can_publish(request) and super().has_import_permission(request)
+
+    def has_export_permission(self, request):
+        return can_publish(request) and super().has_export_permission(request)
+
+
+from tracker import admin_jobs  # noqa: E402,F401

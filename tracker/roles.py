@@ -21,6 +21,10 @@ EDITOR_PERMISSIONS = {
     "response": ["view", "add", "change", "delete"],
     "deadline": ["view", "add", "change"],
     "statusupdate": ["view", "add", "change", "delete", "publish"],
+    # What the jobs record: e-mails sent or failed, subscriptions, overdue periods.
+    "emaillog": ["view"],
+    "subscription": ["view", "delete"],
+    "overdueperiod": ["view"],
 }
 
 # Contacts see only what their organisation owns (the admin filters every list) and draft updates.

@@ -1,71 +1,316 @@
-"""Public pages. Each view builds its context from named queryset methods; no per-row queries."""
+"""Public pages. Each view builds its context from named queryset methods; no per-row queries.
 
-from django.db.models import Count, Prefetch, Q
+Every page that shows status takes `?as_of=YYYY-MM-DD` (see `tracker.as_of`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+
+from django.conf import settings
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.export import ExportMixin
 
+from tracker.as_of import (
+    AsOf,
+    InvalidAsOfDate,
+    parse_as_of,
+    published_updates_as_of,
+    recommendations_as_of,
+)
+from tracker.changes import changes_since
+from tracker.charts import trend_chart
+from tracker.digests import silent_overdue
+from tracker.filters import RecommendationFilter
 from tracker.models import (
-    Deadline,
     ImplementationStatus,
     Organisation,
     Ownership,
-    Recommendation,
     Report,
-    Response,
+    ResponseKind,
     StatusUpdate,
 )
+from tracker.recommendation_facts import deadline_stories, owner_statuses
+from tracker.scorecards import STATUS_ORDER, owner_records, report_scorecards
+from tracker.tables import (
+    RecommendationTable,
+    SpreadsheetSafeExport,
+    describe_timeliness,
+    table_queryset,
+)
+
+OVERDUE_LIST_LENGTH = 20
+LATEST_UPDATES_LENGTH = 10
 
 
+def bad_request(request, message: str):
+    return render(request, "tracker/bad_request.html", {"message": message}, status=400)
+
+
+def with_as_of(view):
+    """Read `?as_of=`; a malformed or future date gets a clear message and a 400."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            request.as_of = parse_as_of(request.GET.get("as_of"))
+        except InvalidAsOfDate as error:
+            return bad_request(request, str(error))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
+    ownerships = Ownership.objects.filter(
+        role=Ownership.Role.LEAD, recommendation_id__in=recommendation_ids
+    ).select_related("organisation")
+    return {o.recommendation_id: o.organisation for o in ownerships}
+
+
+@with_as_of
 def home(request):
-    reports = Report.objects.annotate(
-        recommendation_count=Count("recommendations"),
-        implemented_count=Count(
-            "recommendations", filter=Q(recommendations__status=ImplementationStatus.IMPLEMENTED)
-        ),
-        overdue_count=Count(
-            "recommendations", filter=Q(recommendations__overdue_since__isnull=False)
-        ),
+    as_of: AsOf = request.as_of
+    overdue = list(
+        recommendations_as_of(as_of)
+        .filter(is_overdue=True, report__published_on__lte=as_of.day)
+        .select_related("report")
+        .order_by("oldest_overdue_due", "report__published_on", "number")[:OVERDUE_LIST_LENGTH]
     )
-    return render(request, "tracker/home.html", {"reports": reports})
+    leads = lead_owners([r.pk for r in overdue]) if overdue else {}
+    for recommendation in overdue:
+        recommendation.lead_owner = leads.get(recommendation.pk)
+        recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+    latest_updates = (
+        published_updates_as_of(as_of)
+        .select_related("recommendation__report", "organisation")
+        .order_by("-describes_on", "-published_at", "-pk")[:LATEST_UPDATES_LENGTH]
+    )
+    scorecards = report_scorecards(as_of)
+    return render(
+        request,
+        "tracker/home.html",
+        {
+            "scorecards": scorecards,
+            "overdue": overdue,
+            "overdue_total": sum(card.overdue for card in scorecards),
+            "latest_updates": latest_updates,
+            "trend": trend_chart(as_of),
+        },
+    )
 
 
+class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
+    """Every recommendation, filtered, sorted, paginated, and downloadable as shown."""
+
+    table_class = RecommendationTable
+    filterset_class = RecommendationFilter
+    template_name = "tracker/recommendation_list.html"
+    paginate_by = 50
+    export_class = SpreadsheetSafeExport
+    export_formats = ("csv", "json", "xlsx")
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.as_of = parse_as_of(request.GET.get("as_of"))
+        except InvalidAsOfDate as error:
+            return bad_request(request, str(error))
+        request.as_of = self.as_of
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return table_queryset(self.as_of)
+
+    def get_table_kwargs(self):
+        return {"as_of": self.as_of}
+
+    def get_export_filename(self, export_format: str) -> str:
+        return f"recommendations-as-of-{self.as_of.day.isoformat()}.{export_format}"
+
+    def get_dataset_kwargs(self):
+        return {"title": f"As of {self.as_of.day.isoformat()}"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query.pop("_export", None)
+        context["export_links"] = []
+        for export_format in self.export_formats:
+            query["_export"] = export_format
+            context["export_links"].append((export_format.upper(), query.urlencode()))
+        return context
+
+
+recommendation_list = RecommendationListView.as_view()
+
+
+def _unpaginated_table(request, queryset, as_of: AsOf) -> RecommendationTable:
+    table = RecommendationTable(queryset, as_of=as_of, exclude=("report",))
+    RequestConfig(request, paginate=False).configure(table)
+    return table
+
+
+@with_as_of
 def report_detail(request, slug: str):
+    as_of: AsOf = request.as_of
     report = get_object_or_404(Report, slug=slug)
-    recommendations = report.recommendations.prefetch_related(
-        Prefetch("ownerships", queryset=Ownership.objects.select_related("organisation"))
-    )
+    if report.published_on > as_of.day:
+        raise Http404("This report had not been published on that date.")
+    (scorecard,) = report_scorecards(as_of, [report])
+    table = _unpaginated_table(request, table_queryset(as_of).filter(report=report), as_of)
     return render(
         request,
         "tracker/report_detail.html",
-        {"report": report, "recommendations": recommendations},
+        {
+            "report": report,
+            "scorecard": scorecard,
+            "table": table,
+            "badge_label": f"the {report.short_name} report",
+        },
     )
 
 
+@with_as_of
 def recommendation_detail(request, slug: str, number: int):
+    as_of: AsOf = request.as_of
     recommendation = get_object_or_404(
-        Recommendation.objects.select_related("report"), report__slug=slug, number=number
+        recommendations_as_of(as_of).select_related("report"), report__slug=slug, number=number
     )
-    context = {
-        "recommendation": recommendation,
-        "report": recommendation.report,
-        "ownerships": recommendation.ownerships.select_related("organisation"),
-        "responses": Response.objects.filter(recommendation=recommendation).select_related(
-            "organisation"
-        ),
-        "deadlines": Deadline.objects.filter(recommendation=recommendation).select_related(
-            "organisation", "supersedes"
-        ),
-        "updates": StatusUpdate.objects.published()
+    if recommendation.report.published_on > as_of.day:
+        raise Http404("This report had not been published on that date.")
+    ownerships = list(recommendation.ownerships.select_related("organisation"))
+    responses = [
+        response
+        for response in recommendation.responses.select_related("organisation")
+        if not as_of.is_past or response.responded_on is None or response.responded_on <= as_of.day
+    ]
+    updates = list(
+        published_updates_as_of(as_of)
         .filter(recommendation=recommendation)
-        .select_related("organisation", "corrects"),
-    }
-    return render(request, "tracker/recommendation_detail.html", context)
+        .select_related("organisation", "corrects")
+        .order_by("-describes_on", "-published_at", "-pk")
+    )
+    corrected = {update.corrects_id for update in updates if update.corrects_id}
+    for update in updates:
+        update.is_corrected = update.pk in corrected
+    deadlines = list(recommendation.deadlines.select_related("organisation"))
+    lead = next((o for o in ownerships if o.role == Ownership.Role.LEAD), None)
+    response = recommendation.headline_response
+    return render(
+        request,
+        "tracker/recommendation_detail.html",
+        {
+            "recommendation": recommendation,
+            "report": recommendation.report,
+            "lead": lead,
+            "status_label": ImplementationStatus(recommendation.status_then).label,
+            "response_label": ResponseKind(response).label if response else "Not known",
+            "timeliness": describe_timeliness(recommendation, as_of.day),
+            "badge_label": f"{recommendation.report.short_name} recommendation "
+            f"{recommendation.number}",
+            "ownerships": ownerships,
+            "responses": responses,
+            "owner_statuses": owner_statuses(recommendation, ownerships, updates),
+            "deadline_stories": deadline_stories(deadlines, as_of),
+            "updates": updates,
+        },
+    )
 
 
+@with_as_of
+def owner_list(request):
+    as_of: AsOf = request.as_of
+    silent = [] if as_of.is_past else list(silent_overdue(as_of.day, settings.SILENCE_DAYS))
+    leads = lead_owners([r.pk for r in silent]) if silent else {}
+    for recommendation in silent:
+        recommendation.lead_owner = leads.get(recommendation.pk)
+        recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+    return render(
+        request,
+        "tracker/owner_list.html",
+        {
+            "records": owner_records(as_of),
+            "silent": silent,
+            "silence_days": settings.SILENCE_DAYS,
+        },
+    )
+
+
+@with_as_of
 def owner_detail(request, slug: str):
+    as_of: AsOf = request.as_of
     organisation = get_object_or_404(Organisation, slug=slug)
-    ownerships = organisation.ownerships.select_related("recommendation__report")
+    (record,) = owner_records(as_of, [organisation])
+    owned = table_queryset(as_of).filter(
+        pk__in=organisation.ownerships.values("recommendation"),
+        report__published_on__lte=as_of.day,
+    )
+    table = RecommendationTable(owned, as_of=as_of)
+    RequestConfig(request, paginate=False).configure(table)
     return render(
         request,
         "tracker/owner_detail.html",
-        {"organisation": organisation, "ownerships": ownerships},
+        {"organisation": organisation, "record": record, "table": table},
     )
+
+
+CHANGES_DEFAULT_DAYS = 7
+CHANGE_SECTIONS = [
+    ("New updates", {"update"}),
+    ("Deadlines moved", {"deadline_moved"}),
+    ("Became overdue", {"deadline_overdue"}),
+    ("Deadlines set, met or dropped", {"deadline_set", "deadline_met", "deadline_withdrawn"}),
+    ("Corrections", {"correction"}),
+]
+
+
+def changes(request):
+    """What changed since a date (default: the last seven days)."""
+    today = timezone.localdate()
+    raw = request.GET.get("since", "").strip()
+    since = today - datetime.timedelta(days=CHANGES_DEFAULT_DAYS)
+    if raw:
+        try:
+            since = parse_date(raw)
+        except ValueError:
+            since = None
+        if since is None:
+            return bad_request(request, f"“{raw}” is not a date. Give it as YYYY-MM-DD.")
+        if since > today:
+            return bad_request(request, "The date is in the future: choose one on or before today.")
+    found = changes_since(since, today)
+    sections = [
+        (heading, [change for change in found if change.kind in kinds])
+        for heading, kinds in CHANGE_SECTIONS
+    ]
+    return render(
+        request,
+        "tracker/changes.html",
+        {"since": since, "today": today, "found": found, "sections": sections},
+    )
+
+
+def data(request):
+    return render(
+        request,
+        "tracker/data.html",
+        {
+            "status_choices": [(s.value, s.label) for s in STATUS_ORDER],
+            "response_choices": ResponseKind.choices,
+            "latest_publication": StatusUpdate.objects.published()
+            .order_by("-published_at")
+            .values_list("published_at", flat=True)
+            .first(),
+        },
+    )
+
+
+def methodology(request):
+    return render(request, "tracker/methodology.html")

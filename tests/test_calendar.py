@@ -1,0 +1,114 @@
+"""The iCalendar feed of open deadlines."""
+
+import datetime
+
+import pytest
+import time_machine
+from icalendar import Calendar
+
+from tests.factories import (
+    DeadlineFactory,
+    OrganisationFactory,
+    RecommendationFactory,
+    ReportFactory,
+)
+from tests.factories_open_data import NOW, build_open_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def parse_calendar(response) -> Calendar:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = Calendar.from_ical(response.content)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"])
+    return calendar
+
+
+def events(calendar: Calendar) -> list:
+    return list(calendar.walk("VEVENT"))
+
+
+def test_one_all_day_event_per_open_deadline(client):
+    report = ReportFactory(slug="iicsa", short_name="IICSA")
+    recommendation = RecommendationFactory(report=report, number=13, title="Redress scheme")
+    home_office = OrganisationFactory(name="Example Office")
+    replaced = DeadlineFactory(recommendation=recommendation, due_date=datetime.date(2025, 12, 31))
+    current = DeadlineFactory(
+        recommendation=recommendation,
+        organisation=home_office,
+        supersedes=replaced,
+        commitment="Consult on the scheme",
+        stated_as="by the end of 2026",
+        due_date=datetime.date(2026, 12, 31),
+        promised_on=datetime.date(2025, 6, 16),
+        source_title="Written statement",
+    )
+    DeadlineFactory(recommendation=recommendation, met_on=datetime.date(2025, 3, 1))
+    DeadlineFactory(recommendation=recommendation, withdrawn_on=datetime.date(2025, 3, 1))
+
+    response = client.get("/deadlines.ics")
+    calendar = parse_calendar(response)
+
+    [event] = events(calendar)
+    assert str(event["SUMMARY"]) == "IICSA 13: Consult on the scheme (by the end of 2026)"
+    assert event.decoded("DTSTART") == datetime.date(2026, 12, 31)
+    assert event.decoded("DTEND") == datetime.date(2027, 1, 1)
+    assert str(event["URL"]) == "http://testserver/reports/iicsa/13/"
+    assert str(event["UID"]) == f"deadline-{current.pk}@127.0.0.1"
+    description = str(event["DESCRIPTION"])
+    assert "IICSA 13: Redress scheme" in description
+    assert "Promised by: Example Office." in description
+    assert "Promised on: 16 June 2025." in description
+    assert "Source: Written statement https://example.org/plan" in description
+    assert "Data as of 23 November 2026." in description
+    assert "Overdue" not in description
+    assert "Data as of 23 November 2026." in str(calendar["X-WR-CALDESC"])
+    assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT12H"
+    assert calendar["REFRESH-INTERVAL"].to_ical() == b"PT12H"
+    assert response["X-Data-As-Of"] == "2026-11-23"
+
+
+def test_uid_is_stable_and_overdue_deadlines_say_so(client):
+    deadline = DeadlineFactory(due_date=datetime.date(2025, 12, 31))
+
+    first = events(parse_calendar(client.get("/deadlines.ics")))[0]
+    again = events(parse_calendar(client.get("/deadlines.ics")))[0]
+
+    assert first["UID"] == again["UID"] == f"deadline-{deadline.pk}@127.0.0.1"
+    assert first.decoded("DTSTAMP") == again.decoded("DTSTAMP")
+    assert "Overdue: the due date has passed" in str(first["DESCRIPTION"])
+
+
+def test_report_calendar_is_scoped_and_query_strings_are_refused(client):
+    DeadlineFactory(recommendation=RecommendationFactory(report=ReportFactory(slug="one")))
+    DeadlineFactory(recommendation=RecommendationFactory(report=ReportFactory(slug="two")))
+
+    assert len(events(parse_calendar(client.get("/reports/one/deadlines.ics")))) == 1
+    assert len(events(parse_calendar(client.get("/deadlines.ics")))) == 2
+    assert client.get("/reports/none/deadlines.ics").status_code == 404
+    refused = client.get("/deadlines.ics?report=one")
+    assert refused.status_code == 400
+    assert "Unknown query parameter: report" in refused.content.decode()
+
+
+def test_empty_calendar_is_valid(client):
+    assert events(parse_calendar(client.get("/deadlines.ics"))) == []
+
+
+@pytest.mark.parametrize("count", [32, 2000])
+def test_calendar_issues_a_bounded_number_of_queries(client, django_assert_max_num_queries, count):
+    build_open_data(count)
+
+    for url in ["/deadlines.ics", "/reports/example-inquiry/deadlines.ics"]:
+        with django_assert_max_num_queries(2):
+            response = client.get(url)
+
+        assert len(events(parse_calendar(response))) == count, url

@@ -1,0 +1,191 @@
+"""The recommendation table: filters, sorting, pagination, safe downloads of the filtered rows."""
+
+import csv
+import io
+import json
+import re
+
+import openpyxl
+import pytest
+import time_machine
+
+from tests.factories import OwnershipFactory, RecommendationFactory, ReportFactory
+from tests.factories_pages import NOW, build_sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sample():
+    with time_machine.travel(NOW, tick=False):
+        yield build_sample()
+
+
+def numbers_shown(response) -> list[str]:
+    """“Report number” for each row of the table, in order."""
+    html = response.content.decode()
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    return re.findall(r'href="/reports/([a-z-]+/\d+)/', body)
+
+
+def download(client, query: str, export: str):
+    response = client.get(f"/recommendations/?{query}&_export={export}")
+    assert response.status_code == 200
+    return response
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["test-inquiry/1", "test-inquiry/2", "second-inquiry/1"]),
+        ("report=second-inquiry", ["second-inquiry/1"]),
+        ("owner=example-wales", ["test-inquiry/1"]),
+        ("owner=example-lead", ["test-inquiry/1", "second-inquiry/1"]),
+        ("status=implemented", ["second-inquiry/1"]),
+        ("status=not_yet_assessed", ["test-inquiry/2"]),
+        ("response=accepted", ["test-inquiry/1"]),
+        ("response=awaiting", ["test-inquiry/2", "second-inquiry/1"]),
+        ("overdue=yes", ["test-inquiry/1"]),
+        ("overdue=no", ["test-inquiry/2", "second-inquiry/1"]),
+        ("q=EXAMPLE+authority", ["test-inquiry/1"]),
+        ("q=publish+plan", ["second-inquiry/1"]),
+        ("report=test-inquiry&overdue=no", ["test-inquiry/2"]),
+    ],
+)
+def test_filters(client, sample, query, expected):
+    response = client.get(f"/recommendations/?{query}")
+
+    assert response.status_code == 200
+    assert numbers_shown(response) == expected
+
+
+def test_filters_work_as_of_a_past_date(client, sample):
+    before_the_move = client.get("/recommendations/?overdue=yes&as_of=2025-04-15")
+    after_the_move = client.get("/recommendations/?overdue=yes&as_of=2025-06-16")
+    implemented_then = client.get("/recommendations/?status=implemented&as_of=2025-06-16")
+
+    assert numbers_shown(before_the_move) == ["test-inquiry/1"]
+    assert numbers_shown(after_the_move) == []
+    assert numbers_shown(implemented_then) == []
+
+
+def test_an_invalid_filter_value_gets_a_message_and_no_rows(client, sample):
+    response = client.get("/recommendations/?status=finished")
+
+    assert "Select a valid choice." in response.content.decode()
+    assert numbers_shown(response) == []
+
+
+def test_sorting_by_a_column_without_javascript(client, sample):
+    response = client.get("/recommendations/")
+    html = response.content.decode()
+    assert 'href="?sort=status"' in html
+
+    by_status = client.get("/recommendations/?sort=status")
+    by_title_desc = client.get("/recommendations/?sort=-title")
+
+    assert numbers_shown(by_status) == ["second-inquiry/1", "test-inquiry/1", "test-inquiry/2"]
+    assert numbers_shown(by_title_desc)[0] == "second-inquiry/1"
+    assert 'aria-sort="descending"' in by_title_desc.content.decode()
+
+
+def test_pagination_keeps_the_filters(client):
+    report = ReportFactory(slug="big")
+    for number in range(1, 61):
+        RecommendationFactory(report=report, number=number)
+
+    first = client.get("/recommendations/?report=big")
+    second = client.get("/recommendations/?report=big&page=2")
+
+    assert len(numbers_shown(first)) == 50
+    assert len(numbers_shown(second)) == 10
+    assert 'href="?report=big&amp;page=2"' in first.content.decode()
+    assert "Page 1 of 2 (60 recommendations)." in first.content.decode()
+
+
+def test_download_links_keep_the_filters(client, sample):
+    html = client.get("/recommendations/?report=test-inquiry&overdue=yes&page=1").content.decode()
+
+    assert 'href="?report=test-inquiry&amp;overdue=yes&amp;_export=csv"' in html
+    assert 'href="?report=test-inquiry&amp;overdue=yes&amp;_export=json"' in html
+    assert 'href="?report=test-inquiry&amp;overdue=yes&amp;_export=xlsx"' in html
+
+
+def test_csv_holds_exactly_the_filtered_rows_with_their_as_of_date(client, sample):
+    response = download(client, "owner=example-lead", "csv")
+
+    assert response["Content-Type"].startswith("text/csv")
+    assert "recommendations-as-of-2026-11-23.csv" in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert [(row["Report"], row["No."]) for row in rows] == [("Test", "1"), ("Second", "1")]
+    first = rows[0]
+    assert first["Recommendation"] == "Create an example authority"
+    assert first["Lead owner"] == "Example Department Lead"
+    assert first["Response"] == "Accepted"
+    assert first["Status"] == "In progress"
+    assert first["Deadline"] == "Overdue: due 31 December 2025, 327 days overdue"
+    assert first["Last update"] == "2026-03-01"
+    assert first["Kind of wording"] == "summary"
+    assert first["Wording"] == "Do an example thing."
+    assert first["Page"] == "http://127.0.0.1:8000/reports/test-inquiry/1/"
+    assert first["Data as of"] == "2026-11-23"
+
+
+def test_downloads_of_every_page_not_just_the_first(client):
+    report = ReportFactory(slug="big")
+    for number in range(1, 61):
+        RecommendationFactory(report=report, number=number)
+
+    assert len(csv_rows(download(client, "report=big&page=2", "csv"))) == 60
+
+
+def test_download_as_of_a_past_date(client, sample):
+    response = download(client, "as_of=2025-04-15", "json")
+
+    rows = json.loads(response.content)
+    assert "recommendations-as-of-2025-04-15.json" in response["Content-Disposition"]
+    assert [row["Data as of"] for row in rows] == ["2025-04-15", "2025-04-15"]
+    assert rows[0]["Deadline"] == "Overdue: due 31 March 2025, 15 days overdue"
+
+
+@pytest.fixture
+def dangerous(sample):
+    recommendation = RecommendationFactory(
+        report=sample.report,
+        number=3,
+        title='=HYPERLINK("http://example.org","click")',
+        text="+1+2",
+    )
+    OwnershipFactory(recommendation=recommendation, organisation__name="@Example body")
+    return recommendation
+
+
+def test_csv_neutralises_spreadsheet_formulas(client, dangerous):
+    rows = csv_rows(download(client, "q=HYPERLINK", "csv"))
+
+    assert rows[0]["Recommendation"] == '\'=HYPERLINK("http://example.org","click")'
+    assert rows[0]["Wording"] == "'+1+2"
+    assert rows[0]["Lead owner"] == "'@Example body"
+
+
+def test_xlsx_neutralises_spreadsheet_formulas_and_holds_the_filtered_rows(client, dangerous):
+    response = download(client, "report=test-inquiry", "xlsx")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    headers, data = rows[0], rows[1:]
+    assert len(data) == 3
+    title_column = headers.index("Recommendation")
+    titles = [row[title_column] for row in data]
+    assert '\'=HYPERLINK("http://example.org","click")' in titles
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_json_keeps_values_exactly(client, dangerous):
+    rows = json.loads(download(client, "q=HYPERLINK", "json").content)
+
+    assert rows[0]["Recommendation"] == '=HYPERLINK("http://example.org","click")'

@@ -1,0 +1,309 @@
+"""What each API object says. Only public facts: no contacts, no drafts, no editors' names."""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tracker.models import (
+    Deadline,
+    ImplementationStatus,
+    Organisation,
+    Ownership,
+    Recommendation,
+    Report,
+    ResponseKind,
+    StatusUpdate,
+)
+
+
+def absolute(serializer: serializers.Serializer, path: str) -> str:
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+def recommendation_api_path(recommendation: Recommendation) -> str:
+    return reverse(
+        "api:recommendation-detail", args=[recommendation.report.slug, recommendation.number]
+    )
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The report's public page.")
+    api_url = serializers.SerializerMethodField()
+    recommendations_api_url = serializers.SerializerMethodField()
+    report_url = serializers.URLField(source="url", help_text="Where the report is published.")
+    recommendation_count = serializers.IntegerField()
+    overdue_count = serializers.IntegerField(
+        help_text="Recommendations with an open deadline that has passed."
+    )
+    status_counts = serializers.SerializerMethodField(
+        help_text="Number of recommendations at each implementation status."
+    )
+
+    class Meta:
+        model = Report
+        fields = [
+            "slug",
+            "short_name",
+            "title",
+            "chair",
+            "published_on",
+            "report_url",
+            "government_response_on",
+            "government_response_url",
+            "summary",
+            "recommendation_count",
+            "overdue_count",
+            "status_counts",
+            "url",
+            "api_url",
+            "recommendations_api_url",
+        ]
+
+    def get_url(self, report: Report) -> str:
+        return absolute(self, report.get_absolute_url())
+
+    def get_api_url(self, report: Report) -> str:
+        return absolute(self, reverse("api:report-detail", args=[report.slug]))
+
+    def get_recommendations_api_url(self, report: Report) -> str:
+        return absolute(self, f"{reverse('api:recommendation-list')}?report={report.slug}")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_status_counts(self, report: Report) -> dict[str, int]:
+        return {status: getattr(report, f"count_{status}") for status in ImplementationStatus}
+
+
+class OwnerSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The owner's public page.")
+    api_url = serializers.SerializerMethodField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    website = serializers.URLField(source="url")
+    lead_count = serializers.IntegerField(help_text="Recommendations this owner leads.")
+    supporting_count = serializers.IntegerField(help_text="Recommendations this owner supports.")
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "kind_label",
+            "website",
+            "lead_count",
+            "supporting_count",
+            "url",
+            "api_url",
+        ]
+
+    def get_url(self, organisation: Organisation) -> str:
+        return absolute(self, organisation.get_absolute_url())
+
+    def get_api_url(self, organisation: Organisation) -> str:
+        return absolute(self, reverse("api:owner-detail", args=[organisation.slug]))
+
+
+class OwnershipSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(source="organisation.slug")
+    name = serializers.CharField(source="organisation.name")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ownership
+        fields = ["slug", "name", "role", "scope", "basis", "url"]
+
+    def get_url(self, ownership: Ownership) -> str:
+        return absolute(self, ownership.organisation.get_absolute_url())
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    """How a recommendation stood on the `as_of` day (today unless asked otherwise)."""
+
+    report = serializers.CharField(source="report.slug", help_text="The report's slug.")
+    label = serializers.SerializerMethodField(help_text="For example “IICSA 13”.")
+    status = serializers.ChoiceField(
+        source="status_then",
+        choices=ImplementationStatus.choices,
+        help_text="Headline implementation status: the latest whole-recommendation update.",
+    )
+    status_label = serializers.SerializerMethodField()
+    status_on = serializers.DateField(
+        source="status_then_on", allow_null=True, help_text="The date that update describes."
+    )
+    response = serializers.ChoiceField(
+        source="headline_response",
+        choices=ResponseKind.choices,
+        allow_null=True,
+        help_text="The lead owner's latest response; null when none is recorded.",
+    )
+    response_label = serializers.SerializerMethodField()
+    response_on = serializers.DateField(source="headline_response_on", allow_null=True)
+    is_overdue = serializers.BooleanField(
+        help_text="An open deadline (neither met, withdrawn nor superseded) has passed."
+    )
+    oldest_overdue_due_date = serializers.DateField(source="oldest_overdue_due", allow_null=True)
+    next_due_date = serializers.DateField(
+        source="next_due", allow_null=True, help_text="The next open deadline not yet passed."
+    )
+    has_deadline = serializers.BooleanField(help_text="Any deadline was ever set.")
+    last_update_on = serializers.DateField(
+        allow_null=True, help_text="The date the latest published update describes."
+    )
+    owners = OwnershipSerializer(source="ownerships", many=True)
+    url = serializers.SerializerMethodField(help_text="The recommendation's public page.")
+    api_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "report",
+            "number",
+            "label",
+            "title",
+            "title_is_official",
+            "text",
+            "text_kind",
+            "text_source_url",
+            "status",
+            "status_label",
+            "status_on",
+            "response",
+            "response_label",
+            "response_on",
+            "is_overdue",
+            "oldest_overdue_due_date",
+            "next_due_date",
+            "has_deadline",
+            "last_update_on",
+            "owners",
+            "url",
+            "api_url",
+        ]
+
+    def get_label(self, recommendation: Recommendation) -> str:
+        return f"{recommendation.report.short_name} {recommendation.number}"
+
+    def get_status_label(self, recommendation: Recommendation) -> str:
+        return ImplementationStatus(recommendation.status_then).label
+
+    def get_response_label(self, recommendation: Recommendation) -> str:
+        kind = recommendation.headline_response or ResponseKind.AWAITING
+        return ResponseKind(kind).label
+
+    def get_url(self, recommendation: Recommendation) -> str:
+        return absolute(self, recommendation.get_absolute_url())
+
+    def get_api_url(self, recommendation: Recommendation) -> str:
+        return absolute(self, recommendation_api_path(recommendation))
+
+
+class RecommendationLinkMixin(serializers.Serializer):
+    report = serializers.CharField(source="recommendation.report.slug")
+    recommendation_number = serializers.IntegerField(source="recommendation.number")
+    recommendation_api_url = serializers.SerializerMethodField()
+
+    def get_recommendation_api_url(self, obj) -> str:
+        return absolute(self, recommendation_api_path(obj.recommendation))
+
+
+class DeadlineSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
+    owner = serializers.CharField(
+        source="organisation.slug",
+        allow_null=True,
+        default=None,
+        help_text="The organisation that made the promise, where a source says so.",
+    )
+    state = serializers.SerializerMethodField(help_text="open, met, withdrawn or superseded.")
+    is_overdue = serializers.BooleanField(help_text="Open and its due date has passed.")
+    superseded_by = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The recommendation's public page.")
+    api_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "id",
+            "report",
+            "recommendation_number",
+            "owner",
+            "commitment",
+            "stated_as",
+            "precision",
+            "due_date",
+            "promised_on",
+            "source_url",
+            "source_title",
+            "state",
+            "is_overdue",
+            "met_on",
+            "withdrawn_on",
+            "supersedes",
+            "superseded_by",
+            "change_reason",
+            "url",
+            "api_url",
+            "recommendation_api_url",
+        ]
+
+    def get_state(self, deadline: Deadline) -> str:
+        if deadline.met_on:
+            return "met"
+        if deadline.withdrawn_on:
+            return "withdrawn"
+        if deadline.is_superseded:
+            return "superseded"
+        return "open"
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_superseded_by(self, deadline: Deadline) -> int | None:
+        return deadline.superseded_by.pk if deadline.is_superseded else None
+
+    def get_url(self, deadline: Deadline) -> str:
+        return absolute(self, deadline.recommendation.get_absolute_url())
+
+    def get_api_url(self, deadline: Deadline) -> str:
+        return absolute(self, reverse("api:deadline-detail", args=[deadline.pk]))
+
+
+class StatusUpdateSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
+    owner = serializers.CharField(
+        source="organisation.slug",
+        allow_null=True,
+        default=None,
+        help_text="Null when the update is about the whole recommendation.",
+    )
+    status_label = serializers.CharField(source="get_status_display")
+    account_label = serializers.CharField(source="get_account_display")
+    url = serializers.SerializerMethodField(help_text="The update on its recommendation's page.")
+    api_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "id",
+            "report",
+            "recommendation_number",
+            "owner",
+            "describes_on",
+            "status",
+            "status_label",
+            "summary",
+            "account",
+            "account_label",
+            "reason",
+            "reason_detail",
+            "source_url",
+            "source_title",
+            "corrects",
+            "published_at",
+            "url",
+            "api_url",
+            "recommendation_api_url",
+        ]
+
+    def get_url(self, update: StatusUpdate) -> str:
+        return absolute(self, f"{update.recommendation.get_absolute_url()}#update-{update.pk}")
+
+    def get_api_url(self, update: StatusUpdate) -> str:
+        return absolute(self, reverse("api:update-detail", args=[update.pk]))

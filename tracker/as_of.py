@@ -1,0 +1,204 @@
+"""How the recommendations stood on a day, computed in SQL from the ledger and the deadline history.
+
+Today's view uses the model's own definitions (`Recommendation.status`, the denormalised
+headline, and `Recommendation.objects.with_timeliness(today)`). A past day (`?as_of=YYYY-MM-DD`)
+is rebuilt from:
+- status: the latest published whole-recommendation update describing a day on or before it;
+- deadlines: those promised on or before it (an unknown `promised_on` counts as known from the
+  start), not met, withdrawn or superseded (by a deadline itself known by then) on or before it;
+- overdue: such a deadline fell due before that day;
+- response: the lead owner's latest response given on or before it.
+
+A past day leaves out reports not yet published then. Every queryset returned here carries the
+same annotations, so the pages, the table, its filters and the API read the same names:
+`status_then`, `status_then_on`, `is_overdue`, `oldest_overdue_due`, `next_due`, `has_deadline`,
+`headline_response`, `headline_response_on`, `last_update_on`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields import CharField, DateField
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from tracker.models import (
+    Deadline,
+    ImplementationStatus,
+    Ownership,
+    Recommendation,
+    RecommendationQuerySet,
+    Response,
+    StatusUpdate,
+)
+
+
+class InvalidAsOfDate(ValueError):
+    """The `as_of` value is not a date this tracker can show."""
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day a page describes. `is_past` is False for today's view."""
+
+    day: datetime.date
+    today: datetime.date
+
+    @property
+    def is_past(self) -> bool:
+        return self.day < self.today
+
+    @property
+    def query_value(self) -> str:
+        return self.day.isoformat() if self.is_past else ""
+
+
+def parse_as_of(raw: str | None, today: datetime.date | None = None) -> AsOf:
+    """Read `?as_of=YYYY-MM-DD`. Empty means today; a future or malformed date is refused."""
+    today = today or timezone.localdate()
+    if raw is None or raw.strip() == "":
+        return AsOf(day=today, today=today)
+    try:
+        day = parse_date(raw.strip())
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidAsOfDate(
+            f"“{raw}” is not a date. Give it as YYYY-MM-DD, for example 2025-06-16."
+        )
+    if day > today:
+        raise InvalidAsOfDate(
+            f"{day:%-d %B %Y} is in the future. This site can show how things stood up to today."
+        )
+    return AsOf(day=day, today=today)
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+def known_on(day: datetime.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}promised_on__isnull": True}) | Q(**{f"{prefix}promised_on__lte": day})
+
+
+def deadlines_open_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
+    """Deadlines in force on `day`: the model's own `open()` for today, rebuilt for a past day."""
+    if day >= today:
+        return Deadline.objects.open()
+    superseded_by_then = Deadline.objects.filter(supersedes=OuterRef("pk")).filter(known_on(day))
+    return (
+        Deadline.objects.filter(known_on(day))
+        .filter(Q(met_on__isnull=True) | Q(met_on__gt=day))
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+        .filter(~Exists(superseded_by_then))
+    )
+
+
+def deadlines_known_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
+    if day >= today:
+        return Deadline.objects.all()
+    return Deadline.objects.filter(known_on(day))
+
+
+def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
+    if day >= today:
+        return Deadline.objects.overdue(day)
+    return deadlines_open_on(day, today).filter(due_date__lt=day)
+
+
+# --- Recommendations -----------------------------------------------------------------------------
+
+
+def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Subquery:
+    """The lead owner's latest response (given on or before `day` when one is given)."""
+    lead = (
+        Ownership.objects.filter(recommendation=OuterRef(OuterRef("pk")), role=Ownership.Role.LEAD)
+        .order_by()
+        .values("organisation")
+    )
+    responses = Response.objects.filter(
+        recommendation=OuterRef("pk"), organisation__in=Subquery(lead)
+    )
+    if day is not None:
+        responses = responses.filter(Q(responded_on__isnull=True) | Q(responded_on__lte=day))
+    latest = responses.order_by(F("responded_on").desc(nulls_last=True), "-pk")
+    return Subquery(latest.values(field)[:1])
+
+
+def with_headline_response(
+    queryset: QuerySet[Recommendation], day: datetime.date | None = None
+) -> QuerySet[Recommendation]:
+    return queryset.annotate(
+        headline_response=headline_response_subquery(day),
+        headline_response_on=headline_response_subquery(day, "responded_on"),
+    )
+
+
+def recommendations_as_of(
+    as_of: AsOf, queryset: RecommendationQuerySet | None = None
+) -> RecommendationQuerySet:
+    """Recommendations with how each stood at the end of `as_of.day` (see the module docstring)."""
+    queryset = queryset if queryset is not None else Recommendation.objects.all()
+    day = as_of.day
+    updates = StatusUpdate.objects.published().filter(recommendation=OuterRef("pk"))
+    if not as_of.is_past:
+        queryset = queryset.with_timeliness(day).annotate(
+            status_then=F("status"),
+            status_then_on=F("status_on"),
+            last_update_on=Subquery(
+                updates.order_by("-describes_on").values("describes_on")[:1],
+                output_field=DateField(),
+            ),
+        )
+        return with_headline_response(queryset)
+
+    queryset = queryset.filter(report__published_on__lte=day)
+    updates_then = updates.filter(describes_on__lte=day)
+    whole = updates_then.filter(organisation__isnull=True).order_by(
+        "-describes_on", "-published_at", "-pk"
+    )
+    open_then = deadlines_open_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
+    overdue_then = open_then.filter(due_date__lt=day)
+    queryset = queryset.annotate(
+        status_then=Coalesce(
+            Subquery(whole.values("status")[:1]),
+            Value(ImplementationStatus.NOT_YET_ASSESSED),
+            output_field=CharField(),
+        ),
+        status_then_on=Subquery(whole.values("describes_on")[:1], output_field=DateField()),
+        last_update_on=Subquery(
+            updates_then.order_by("-describes_on").values("describes_on")[:1],
+            output_field=DateField(),
+        ),
+        is_overdue=Exists(overdue_then),
+        oldest_overdue_due=Subquery(overdue_then.order_by("due_date").values("due_date")[:1]),
+        next_due=Subquery(
+            open_then.filter(due_date__gte=day).order_by("due_date").values("due_date")[:1]
+        ),
+        has_deadline=Exists(
+            deadlines_known_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
+        ),
+    )
+    return with_headline_response(queryset, day)
+
+
+def latest_update_dates(as_of: AsOf) -> dict[int, datetime.date]:
+    """Per recommendation id, the date the latest published update (of any scope) describes."""
+    updates = StatusUpdate.objects.published()
+    if as_of.is_past:
+        updates = updates.filter(describes_on__lte=as_of.day)
+    return dict(
+        updates.values("recommendation_id")
+        .annotate(latest=Max("describes_on"))
+        .values_list("recommendation_id", "latest")
+    )
+
+
+def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:
+    updates = StatusUpdate.objects.published()
+    if as_of.is_past:
+        updates = updates.filter(describes_on__lte=as_of.day)
+    return updates

@@ -1,0 +1,158 @@
+"""Embeddable SVG badges: a recommendation's status, or a report's progress, with the as-of date.
+
+Rendered from `templates/tracker/badges/badge.svg`: two coloured boxes, no script, text at WCAG AA
+contrast (4.5:1 or more) on every background.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tracker.models import ImplementationStatus, Recommendation, Report
+
+WHITE = "#ffffff"
+
+
+@dataclass(frozen=True)
+class Colours:
+    background: str
+    text: str
+
+
+LABEL_COLOURS = Colours("#383f43", WHITE)
+STATUS_COLOURS = {
+    ImplementationStatus.NOT_YET_ASSESSED: Colours("#505a5f", WHITE),
+    ImplementationStatus.NOT_STARTED: Colours("#6f3f00", WHITE),
+    ImplementationStatus.IN_PROGRESS: Colours("#1d70b8", WHITE),
+    ImplementationStatus.PARTIALLY_IMPLEMENTED: Colours("#003078", WHITE),
+    ImplementationStatus.IMPLEMENTED: Colours("#00703c", WHITE),
+    ImplementationStatus.NOT_BEING_IMPLEMENTED: Colours("#942514", WHITE),
+}
+PROGRESS_COLOURS = Colours("#003078", WHITE)
+
+# Approximate advance widths of Verdana at 11px; `textLength` makes the text fit exactly anyway.
+NARROW, SPACE, DEFAULT_WIDTH, WIDE = 3.5, 3.9, 6.8, 10.5
+CHAR_WIDTHS = {
+    **dict.fromkeys("ijl|!.,:;'·()", NARROW),
+    " ": SPACE,
+    **dict.fromkeys("frt", 4.8),
+    **dict.fromkeys("mwMW", WIDE),
+    **dict.fromkeys("ABCDEFGHIJKLNOPQRSTUVXYZ0123456789", 7.6),
+}
+PADDING = 6
+CACHE_SECONDS = 300
+
+
+def text_width(text: str) -> float:
+    return round(sum(CHAR_WIDTHS.get(char, DEFAULT_WIDTH) for char in text), 1)
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    message: str
+    label_colours: Colours
+    message_colours: Colours
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.message}"
+
+    @property
+    def label_text_width(self) -> float:
+        return text_width(self.label)
+
+    @property
+    def message_text_width(self) -> float:
+        return text_width(self.message)
+
+    @property
+    def label_width(self) -> float:
+        return self.label_text_width + 2 * PADDING
+
+    @property
+    def message_width(self) -> float:
+        return self.message_text_width + 2 * PADDING
+
+    @property
+    def width(self) -> float:
+        return self.label_width + self.message_width
+
+    @property
+    def label_centre(self) -> float:
+        return self.label_width / 2
+
+    @property
+    def message_centre(self) -> float:
+        return self.label_width + self.message_width / 2
+
+
+def short_date(day: datetime.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def svg_response(badge: Badge, as_of: datetime.date) -> HttpResponse:
+    body = render_to_string("tracker/badges/badge.svg", {"badge": badge})
+    response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response["X-Data-As-Of"] = as_of.isoformat()
+    response["Access-Control-Allow-Origin"] = "*"
+    # An SVG opened on its own is a document: it may run nothing and load nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'none'; sandbox"
+    return response
+
+
+def refuse_query(request) -> HttpResponseBadRequest | None:
+    if request.GET:
+        return HttpResponseBadRequest(
+            f"Unknown query parameter: {', '.join(sorted(request.GET))}. Badges take none.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return None
+
+
+def recommendation_badge(request, slug: str, number: int) -> HttpResponse:
+    if refused := refuse_query(request):
+        return refused
+    recommendation = get_object_or_404(
+        Recommendation.objects.select_related("report"), report__slug=slug, number=number
+    )
+    today = timezone.localdate()
+    status = ImplementationStatus(recommendation.status)
+    badge = Badge(
+        label=f"{recommendation.report.short_name} {recommendation.number}",
+        message=f"{status.label} · as of {short_date(today)}",
+        label_colours=LABEL_COLOURS,
+        message_colours=STATUS_COLOURS[status],
+    )
+    return svg_response(badge, today)
+
+
+def report_badge(request, slug: str) -> HttpResponse:
+    if refused := refuse_query(request):
+        return refused
+    report = get_object_or_404(
+        Report.objects.annotate(
+            total=Count("recommendations"),
+            implemented=Count(
+                "recommendations",
+                filter=Q(recommendations__status=ImplementationStatus.IMPLEMENTED),
+            ),
+        ),
+        slug=slug,
+    )
+    today = timezone.localdate()
+    badge = Badge(
+        label=report.short_name,
+        message=f"{report.implemented} of {report.total} implemented · as of {short_date(today)}",
+        label_colours=LABEL_COLOURS,
+        message_colours=PROGRESS_COLOURS,
+    )
+    return svg_response(badge, today)

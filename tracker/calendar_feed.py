@@ -1,0 +1,138 @@
+"""Open deadlines as an iCalendar feed people can subscribe to: `/deadlines.ics`.
+
+One all-day event per open deadline (neither met, withdrawn nor superseded) on its due date, with a
+UID that stays the same for as long as the deadline does, so calendars update it in place.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from tracker.models import Deadline, Report
+from tracker.periods import describe_due
+
+REFRESH = datetime.timedelta(hours=12)
+
+
+def open_deadlines(on: datetime.date) -> QuerySet[Deadline]:
+    overdue = Deadline.objects.overdue(on).values("pk")
+    return (
+        Deadline.objects.open()
+        .select_related("recommendation__report", "organisation")
+        .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
+        .order_by("due_date", "pk")
+    )
+
+
+def event_uid(deadline: Deadline) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"deadline-{deadline.pk}@{host}"
+
+
+def event_description(deadline: Deadline, as_of: datetime.date) -> str:
+    recommendation = deadline.recommendation
+    heading = f"{recommendation.report.short_name} {recommendation.number}"
+    if recommendation.title:
+        heading = f"{heading}: {recommendation.title}"
+    lines = [
+        heading,
+        f"Promised: {deadline.commitment}",
+        f"Stated as: “{deadline.stated_as}”, "
+        f"due {describe_due(deadline.due_date, deadline.precision)}.",
+    ]
+    if deadline.organisation_id:
+        lines.append(f"Promised by: {deadline.organisation.name}.")
+    if deadline.promised_on:
+        lines.append(f"Promised on: {deadline.promised_on:%-d %B %Y}.")
+    if deadline.is_overdue:
+        lines.append("Overdue: the due date has passed and it is neither met nor replaced.")
+    source = f"{deadline.source_title} " if deadline.source_title else ""
+    lines.append(f"Source: {source}{deadline.source_url}")
+    lines.append(f"Data as of {as_of:%-d %B %Y}.")
+    return "\n".join(lines)
+
+
+def deadline_event(deadline: Deadline, request, as_of: datetime.date) -> Event:
+    recommendation = deadline.recommendation
+    event = Event()
+    event.add("uid", event_uid(deadline))
+    event.add("dtstamp", deadline.updated_at)
+    event.add("last-modified", deadline.updated_at)
+    event.add("dtstart", deadline.due_date)
+    event.add("dtend", deadline.due_date + datetime.timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    event.add(
+        "summary",
+        f"{recommendation.report.short_name} {recommendation.number}: "
+        f"{deadline.commitment} ({deadline.stated_as})",
+    )
+    event.add("url", request.build_absolute_uri(recommendation.get_absolute_url()))
+    event.add("description", event_description(deadline, as_of))
+    return event
+
+
+def build_calendar(name: str, deadlines, request, as_of: datetime.date) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.SITE_NAME}//Deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    description = (
+        "Open deadlines: promises neither met, withdrawn nor replaced by a later date. "
+        f"Data as of {as_of:%-d %B %Y}."
+    )
+    calendar.add("description", description)
+    calendar.add("x-wr-caldesc", description)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT12H")
+    for deadline in deadlines:
+        calendar.add_component(deadline_event(deadline, request, as_of))
+    return calendar.to_ical()
+
+
+def calendar_response(body: bytes, as_of: datetime.date, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Data-As-Of"] = as_of.isoformat()
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def refuse_query(request) -> HttpResponseBadRequest | None:
+    if request.GET:
+        return HttpResponseBadRequest(
+            f"Unknown query parameter: {', '.join(sorted(request.GET))}. This calendar takes none.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return None
+
+
+def deadlines_calendar(request) -> HttpResponse:
+    if refused := refuse_query(request):
+        return refused
+    today = timezone.localdate()
+    body = build_calendar(
+        f"{settings.SITE_NAME}: open deadlines", open_deadlines(today), request, today
+    )
+    return calendar_response(body, today, "deadlines.ics")
+
+
+def report_deadlines_calendar(request, slug: str) -> HttpResponse:
+    if refused := refuse_query(request):
+        return refused
+    report = get_object_or_404(Report, slug=slug)
+    today = timezone.localdate()
+    deadlines = open_deadlines(today).filter(recommendation__report=report)
+    body = build_calendar(f"{report.short_name}: open deadlines", deadlines, request, today)
+    return calendar_response(body, today, f"{report.slug}-deadlines.ics")

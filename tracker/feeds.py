@@ -1,0 +1,242 @@
+"""Atom feeds: published status updates (all, per report, per recommendation) and changes.
+
+Only published updates appear. Each feed states the day its data is as of in its subtitle and in
+an `X-Data-As-Of` header.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html
+
+from tracker.changes import Change, changes_since
+from tracker.models import Recommendation, Report, StatusUpdate
+
+FEED_LENGTH = 50
+DEFAULT_CHANGE_DAYS = 30
+MAX_CHANGE_DAYS = 366
+
+
+def as_of_words(day: datetime.date) -> str:
+    return f"Data as of {day:%-d %B %Y}."
+
+
+def bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def source_html(url: str, title: str):
+    if not url:
+        return ""
+    return format_html('<p>Source: <a href="{}">{}</a></p>', url, title or url)
+
+
+class BaseFeed(Feed):
+    """Atom, with the site as author so that every entry has one, as RFC 4287 requires."""
+
+    feed_type = Atom1Feed
+    query_params: frozenset[str] = frozenset()
+
+    def author_name(self) -> str:
+        return settings.SITE_NAME
+
+    def refuse(self, request) -> HttpResponseBadRequest | None:
+        """A 400 with a message for an unknown or malformed query parameter, else None."""
+        unknown = sorted(set(request.GET) - self.query_params)
+        if unknown:
+            takes = ", ".join(sorted(self.query_params)) or "no parameters"
+            return bad_request(
+                f"Unknown query parameter: {', '.join(unknown)}. This feed takes {takes}."
+            )
+        return None
+
+    def __call__(self, request, *args, **kwargs):
+        if refused := self.refuse(request):
+            return refused
+        response = super().__call__(request, *args, **kwargs)
+        response["X-Data-As-Of"] = timezone.localdate().isoformat()
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=600"
+        return response
+
+
+class UpdatesFeed(BaseFeed):
+    """Items are published status updates, latest first."""
+
+    def updates(self):
+        return (
+            StatusUpdate.objects.published()
+            .select_related("recommendation__report", "organisation", "corrects")
+            .order_by("-published_at", "-pk")
+        )
+
+    def subtitle(self, obj) -> str:
+        return (
+            f"Published status updates, each with its source. {as_of_words(timezone.localdate())}"
+        )
+
+    def item_title(self, update: StatusUpdate) -> str:
+        recommendation = update.recommendation
+        scope = f" ({update.organisation.name}'s part)" if update.organisation_id else ""
+        prefix = "Correction: " if update.corrects_id else ""
+        return (
+            f"{prefix}{recommendation.report.short_name} {recommendation.number}{scope}: "
+            f"{update.get_status_display()}"
+        )
+
+    def item_description(self, update: StatusUpdate):
+        corrects = (
+            format_html(
+                "<p>Corrects the update describing {}.</p>",
+                f"{update.corrects.describes_on:%-d %B %Y}",
+            )
+            if update.corrects_id
+            else ""
+        )
+        return format_html(
+            "{}<p>{}</p><p>Describes {}. {}.</p>{}",
+            corrects,
+            update.summary,
+            f"{update.describes_on:%-d %B %Y}",
+            update.get_account_display(),
+            source_html(update.source_url, update.source_title),
+        )
+
+    def item_link(self, update: StatusUpdate) -> str:
+        return f"{update.recommendation.get_absolute_url()}#update-{update.pk}"
+
+    def item_pubdate(self, update: StatusUpdate) -> datetime.datetime:
+        return update.published_at
+
+    def item_updateddate(self, update: StatusUpdate) -> datetime.datetime:
+        return update.published_at
+
+    def item_categories(self, update: StatusUpdate) -> list[str]:
+        return [update.get_status_display()]
+
+    def title(self, obj) -> str:
+        return f"{settings.SITE_NAME}: all published updates"
+
+    def link(self, obj) -> str:
+        return reverse("home")
+
+    def items(self, obj):
+        return self.updates()[:FEED_LENGTH]
+
+
+class ReportUpdatesFeed(UpdatesFeed):
+    def get_object(self, request, slug: str) -> Report:
+        return get_object_or_404(Report, slug=slug)
+
+    def title(self, report: Report) -> str:
+        return f"{report.short_name}: published updates"
+
+    def link(self, report: Report) -> str:
+        return report.get_absolute_url()
+
+    def items(self, report: Report):
+        return self.updates().filter(recommendation__report=report)[:FEED_LENGTH]
+
+
+class RecommendationUpdatesFeed(UpdatesFeed):
+    def get_object(self, request, slug: str, number: int) -> Recommendation:
+        return get_object_or_404(
+            Recommendation.objects.select_related("report"), report__slug=slug, number=number
+        )
+
+    def title(self, recommendation: Recommendation) -> str:
+        return f"{recommendation.report.short_name} {recommendation.number}: published updates"
+
+    def link(self, recommendation: Recommendation) -> str:
+        return recommendation.get_absolute_url()
+
+    def items(self, recommendation: Recommendation):
+        return self.updates().filter(recommendation=recommendation)[:FEED_LENGTH]
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime.date
+    until: datetime.date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+
+def parse_days(raw: str | None) -> int:
+    """`?days=N`, a whole number from 1 to MAX_CHANGE_DAYS; ValueError with a message otherwise."""
+    if raw is None or raw == "":
+        return DEFAULT_CHANGE_DAYS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CHANGE_DAYS:
+        raise ValueError(f"days must be a whole number from 1 to {MAX_CHANGE_DAYS}, not “{raw}”.")
+    return int(raw)
+
+
+class ChangesFeed(BaseFeed):
+    """New updates, corrections and deadlines set, moved, met, dropped or passed in the last N days
+    (`?days=N`, 30 unless given)."""
+
+    query_params = frozenset({"days"})
+
+    def refuse(self, request) -> HttpResponseBadRequest | None:
+        if refused := super().refuse(request):
+            return refused
+        try:
+            parse_days(request.GET.get("days"))
+        except ValueError as error:
+            return bad_request(str(error))
+        return None
+
+    def get_object(self, request) -> Window:
+        days = parse_days(request.GET.get("days"))
+        until = timezone.localdate()
+        return Window(since=until - datetime.timedelta(days=days - 1), until=until)
+
+    def title(self, window: Window) -> str:
+        return f"{settings.SITE_NAME}: changes in the last {window.days} days"
+
+    def subtitle(self, window: Window) -> str:
+        return (
+            f"What changed from {window.since:%-d %B %Y} to {window.until:%-d %B %Y}: new "
+            "updates, corrections, deadlines set, moved, met, dropped or passed. "
+            f"{as_of_words(window.until)}"
+        )
+
+    def link(self, window: Window) -> str:
+        return reverse("changes")
+
+    def feed_url(self, window: Window) -> str:
+        return f"{reverse('changes_feed')}?days={window.days}"
+
+    def items(self, window: Window) -> list[Change]:
+        return changes_since(window.since, window.until)
+
+    def item_title(self, change: Change) -> str:
+        return f"{change.kind_label}: {change.title}"
+
+    def item_description(self, change: Change):
+        return format_html(
+            "<p>{}</p>{}", change.summary, source_html(change.source_url, change.source_title)
+        )
+
+    def item_link(self, change: Change) -> str:
+        return f"{change.url}#{change.key}"
+
+    def item_pubdate(self, change: Change) -> datetime.datetime:
+        return change.at
+
+    def item_updateddate(self, change: Change) -> datetime.datetime:
+        return change.at
+
+    def item_categories(self, change: Change) -> list[str]:
+        return [change.kind_label]
