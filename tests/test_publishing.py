@@ -1,0 +1,427 @@
+"""The published static view: `manage.py publish_site`, its incremental rebuild and its job."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+
+from tests.factories import (
+    ContactFactory,
+    DeadlineFactory,
+    RecommendationFactory,
+    ReportFactory,
+    StatusUpdateFactory,
+    make_editor,
+)
+from tests.factories_pages import NOW, build_sample
+from tracker import publishing, tasks
+from tracker.ledger import publish_update
+from tracker.models import ImplementationStatus, StatusUpdate, Subscription
+from tracker.snapshots import take_snapshot
+from tracker.views import RecommendationListView
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sample():
+    with time_machine.travel(NOW, tick=False):
+        sample = build_sample()
+        # A third report, and pages of two rows, so the table runs to several pages.
+        many = ReportFactory(slug="long-inquiry", title="Long inquiry", short_name="Long")
+        for number in range(1, 6):
+            RecommendationFactory(report=many, number=number)
+        take_snapshot(NOW.date())
+        yield sample
+
+
+@pytest.fixture(autouse=True)
+def _short_pages(monkeypatch):
+    monkeypatch.setattr(RecommendationListView, "paginate_by", 2)
+
+
+@pytest.fixture
+def out(tmp_path, settings):
+    settings.PUBLISH_DIR = tmp_path / "site"
+    return tmp_path / "site"
+
+
+def publish(out: Path, *args: str) -> str:
+    stdout = io.StringIO()
+    call_command("publish_site", "--out", str(out), *args, stdout=stdout)
+    return stdout.getvalue()
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.forms = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.forms += tag == "form"
+        self.links += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def file_for_link(root: Path, href: str) -> Path:
+    path = urlsplit(href).path
+    return root / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+
+
+def html_files(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.html"))
+
+
+def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolves(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        message = publish(out)
+
+    assert message.startswith("Full build:")
+    assert out.is_symlink()
+    assert not os.readlink(out).startswith("/"), "a relative link, so the folder can move"
+    for page in [
+        "index.html",
+        "recommendations/index.html",
+        "recommendations/page/4/index.html",
+        "owners/index.html",
+        "owners/example-lead/index.html",
+        "reports/test-inquiry/index.html",
+        "reports/test-inquiry/1/index.html",
+        "reports/test-inquiry/1/updates.atom",
+        "reports/test-inquiry/1/badge.svg",
+        "reports/test-inquiry/deadlines.ics",
+        "reports/test-inquiry/recommendations.csv",
+        "changes/index.html",
+        "data/index.html",
+        "methodology/index.html",
+        "updates.atom",
+        "changes.atom",
+        "deadlines.ics",
+        "recommendations.csv",
+        "recommendations.json",
+        "static/tracker/site.css",
+    ]:
+        assert (out / page).is_file(), page
+
+    checked = 0
+    for page in html_files(out):
+        parser = Links()
+        parser.feed(page.read_text())
+        assert parser.forms == 0, f"{page}: a form cannot work on a static host"
+        for href in parser.links:
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith("#"):
+                continue
+            assert not parts.query, f"{page}: {href} needs a live server"
+            assert href.startswith("/"), f"{page}: {href}"
+            assert file_for_link(out, href).is_file(), f"{page} links to missing {href}"
+            checked += 1
+    assert checked > 300
+
+    home = (out / "index.html").read_text()
+    assert "Data as of 23 November 2026." in home
+    assert 'href="/reports/test-inquiry/1/"' in home
+    table = (out / "recommendations/index.html").read_text()
+    assert 'href="/recommendations/page/2/"' in table
+    assert 'href="/recommendations.csv"' in table
+    report_page = (out / "reports/test-inquiry/index.html").read_text()
+    assert 'href="/reports/test-inquiry/recommendations.json"' in report_page
+
+    rows = list(csv.DictReader(io.StringIO((out / "recommendations.csv").read_text())))
+    assert len(rows) == 8
+    report_rows = json.loads((out / "reports/test-inquiry/recommendations.json").read_text())
+    assert [row["No."] for row in report_rows] == [1, 2]
+
+
+def test_a_published_page_is_the_live_page_with_its_links_pointed_at_files(sample, out, client):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        live = client.get("/reports/test-inquiry/1/").content.decode()
+        plan = publishing.SitePlan.from_database(NOW.date())
+        rewriter = publishing.LinkRewriter(plan.all_urls(), publishing.static_files())
+
+        live_downloads = {
+            fmt: client.get(f"/recommendations/?_export={fmt}").content for fmt in ("csv", "json")
+        }
+
+    published = (out / "reports/test-inquiry/1/index.html").read_text()
+    assert published == rewriter.rewrite("/reports/test-inquiry/1/", live)
+    for fmt, content in live_downloads.items():
+        assert (out / f"recommendations.{fmt}").read_bytes() == content, "joined as the live one"
+    assert "An example consultation opened." in published
+    assert "The example Welsh part has not begun." in published
+
+
+def test_the_export_holds_no_draft_no_address_and_no_unpublished_update(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        StatusUpdateFactory(recommendation=sample.overdue, summary="Unpublished draft wording.")
+        ContactFactory(organisation=sample.lead, email="named.contact@example.org")
+        Subscription.objects.create(email="reader@example.org", report=sample.report)
+        editor = make_editor("publisher")
+        editor.email = "editor.address@example.org"
+        editor.save()
+        update = StatusUpdateFactory(recommendation=sample.done, summary="Published by an editor.")
+        publish_update(update, by=editor, at=NOW)
+        publish(out)
+
+    everything = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())
+    assert b"Published by an editor." in everything
+    for secret in [
+        b"Unpublished draft wording.",
+        b"named.contact@example.org",
+        b"reader@example.org",
+        b"editor.address@example.org",
+    ]:
+        assert secret not in everything
+
+
+def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        first = out.resolve()
+        update = StatusUpdateFactory(
+            recommendation=sample.done,
+            describes_on=datetime.date(2026, 11, 20),
+            status=ImplementationStatus.IMPLEMENTED,
+            summary="An example review confirmed the plan.",
+        )
+        publish_update(update, by=None, at=NOW)
+        message = publish(out, "--only-changed")
+    second = out.resolve()
+
+    assert message.startswith("Incremental build: 1 changed recommendation(s),")
+    assert second != first
+    assert first.is_dir(), "the previous build is kept"
+
+    def same_file(page: str) -> bool:
+        return (first / page).stat().st_ino == (second / page).stat().st_ino
+
+    news = "An example review confirmed the plan."
+    for page in ["reports/second-inquiry/1/index.html", "index.html", "updates.atom"]:
+        assert news in (second / page).read_text(), f"{page} shows the new update"
+    for page in [
+        "reports/second-inquiry/1/index.html",
+        "reports/second-inquiry/1/updates.atom",
+        "reports/second-inquiry/index.html",
+        "owners/example-lead/index.html",
+        "recommendations/page/4/index.html",  # the table page listing it (by report date)
+        "index.html",
+        "updates.atom",
+        "recommendations.csv",
+    ]:
+        assert not same_file(page), f"{page} shows the recommendation and is rebuilt"
+    for page in [
+        "deadlines.ics",  # a status update leaves the calendars as they were
+        "reports/second-inquiry/deadlines.ics",
+        "reports/test-inquiry/1/index.html",
+        "reports/test-inquiry/index.html",
+        "reports/long-inquiry/5/index.html",
+        "owners/example-wales/index.html",
+        "recommendations/index.html",
+        "methodology/index.html",
+        "static/tracker/site.css",
+    ]:
+        assert same_file(page), f"{page} does not show the recommendation and is not rewritten"
+    assert news not in (first / "index.html").read_text(), "the previous build is untouched"
+
+    with time_machine.travel(NOW, tick=False):
+        assert publish(out, "--only-changed").startswith("Nothing has changed")
+    assert out.resolve() == second
+
+
+def test_a_new_day_or_a_new_recommendation_means_a_full_build(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+    with time_machine.travel(NOW + datetime.timedelta(days=1), tick=False):
+        assert publish(out, "--only-changed").startswith("Full build:")
+        RecommendationFactory(report=sample.second_report, number=2)
+        assert publish(out, "--only-changed").startswith("Full build:")
+        assert (out / "reports/second-inquiry/2/index.html").is_file()
+        assert "Data as of 24 November 2026." in (out / "methodology/index.html").read_text()
+
+
+def test_the_swap_keeps_the_previous_build_and_prunes_older_ones(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        builds = []
+        for _ in range(3):
+            publish(out)
+            builds.append(out.resolve())
+    assert out.resolve() == builds[2]
+    kept = sorted(p for p in out.parent.iterdir() if p.name.startswith("site.") and p.is_dir())
+    assert kept == [builds[1], builds[2]]
+
+
+def test_a_failed_build_leaves_the_published_site_as_it_was(sample, out, monkeypatch):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        before = out.resolve()
+
+        def broken(self, url):
+            raise publishing.PublishError(f"{url} answered 500, not 200.")
+
+        monkeypatch.setattr(publishing.Renderer, "render", broken)
+        with pytest.raises(CommandError, match="answered 500"):
+            publish(out)
+    assert out.resolve() == before
+    assert [p for p in out.parent.iterdir() if p.name.startswith("site.")] == [before]
+
+
+def test_bad_arguments_get_a_clear_message_and_change_nothing(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text("someone's own page")
+    with pytest.raises(CommandError, match="is not a symbolic link"):
+        publish(folder)
+    assert (folder / "index.html").read_text() == "someone's own page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+    with pytest.raises(CommandError, match="needs a folder path"):
+        publish(Path(" "))
+    with pytest.raises(CommandError, match="must name the link"):
+        call_command("publish_site", "--out", str(tmp_path) + "/..")
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    with pytest.raises(CommandError, match="is not a folder"):
+        publish(a_file / "site")
+
+
+# --- The job -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        tasks.publish_site_task,
+        "apply_async",
+        lambda kwargs=None, countdown=None: calls.append((kwargs, countdown)),
+    )
+    monkeypatch.setattr(tasks.publish_site_task, "delay", lambda **kwargs: calls.append(kwargs))
+    cache.clear()
+    return calls
+
+
+def test_nothing_is_queued_until_the_site_has_been_published_once(
+    sample, out, queued, django_capture_on_commit_callbacks
+):
+    update = StatusUpdateFactory(recommendation=sample.done, summary="One.")
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_update(update, by=None, at=NOW)
+    assert queued == []
+
+
+def test_publishing_updates_asks_once_per_transaction_for_a_debounced_rebuild(
+    sample, out, queued, settings, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        for recommendation in (sample.overdue, sample.done):
+            update = StatusUpdateFactory(recommendation=recommendation, summary="An update.")
+            publish_update(update, by=None, at=NOW)
+    assert len(queued) == 1
+    kwargs, countdown = queued[0]
+    assert kwargs["only_changed"] is True
+    assert countdown == settings.PUBLISH_DEBOUNCE_SECONDS
+
+
+def test_the_job_skips_a_superseded_request_and_builds_the_latest(sample, out, queued):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        before = out.resolve()
+        for summary in ("First of a burst.", "Second of a burst."):
+            update = StatusUpdateFactory(recommendation=sample.done, summary=summary)
+            update.state = StatusUpdate.State.PUBLISHED
+            update.published_at = NOW
+            update.save()
+            publishing.request_publication()
+        (early, _), (latest, _) = queued
+
+        skipped = tasks.publish_site_task.apply(kwargs=early).get()
+        assert skipped.startswith("Skipped")
+        assert out.resolve() == before
+
+        built = tasks.publish_site_task.apply(kwargs=latest).get()
+    assert built.startswith("Incremental build: 1 changed recommendation(s)")
+    page = (out / "reports/second-inquiry/1/index.html").read_text()
+    assert "First of a burst." in page
+    assert "Second of a burst." in page
+
+
+def test_the_job_waits_no_longer_than_the_maximum(sample, out, queued, settings):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        publishing.request_publication()
+    with time_machine.travel(NOW + datetime.timedelta(minutes=1), tick=False):
+        publishing.request_publication()
+    (early, _), _ = queued
+    settings.PUBLISH_MAX_WAIT_SECONDS = 30
+    with time_machine.travel(NOW + datetime.timedelta(minutes=2), tick=False):
+        assert not tasks.publish_site_task.apply(kwargs=early).get().startswith("Skipped")
+
+
+def test_the_daily_snapshot_republishes_a_site_published_from_this_database(sample, out, queued):
+    with time_machine.travel(NOW, tick=False):
+        tasks.take_snapshot_task.apply().get()
+        assert queued == []
+        publish(out)
+        tasks.take_snapshot_task.apply().get()
+    assert queued == [{}]
+
+
+def test_the_job_builds_into_the_publish_dir_setting(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        result = tasks.publish_site_task.apply().get()
+    assert result.startswith("Full build:")
+    assert (out / "reports/test-inquiry/1/index.html").is_file()
+
+
+def test_a_new_deadline_rebuilds_the_calendars(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        first = out.resolve()
+        DeadlineFactory(
+            recommendation=sample.unknown,
+            stated_as="by the end of 2027",
+            due_date=datetime.date(2027, 12, 31),
+            promised_on=datetime.date(2026, 11, 20),
+        )
+        assert publish(out, "--only-changed").startswith("Incremental build")
+    for calendar in ["deadlines.ics", "reports/test-inquiry/deadlines.ics"]:
+        assert "by the end of 2027" in (out / calendar).read_text()
+    assert (first / "reports/second-inquiry/deadlines.ics").stat().st_ino == (
+        out / "reports/second-inquiry/deadlines.ics"
+    ).stat().st_ino
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path, monkeypatch):
+    if not publishing.can_fork():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Building in several processes needs a database on disk (PostgreSQL).")
+        pytest.skip("Building in several processes needs a database on disk (PostgreSQL).")
+    monkeypatch.setattr(publishing, "MIN_PAGES_PER_PROCESS", 1)
+    with time_machine.travel(NOW, tick=False):
+        publish(tmp_path / "one", "--jobs", "1")
+        publish(tmp_path / "three", "--jobs", "3")
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        }
+
+    one, three = files((tmp_path / "one").resolve()), files((tmp_path / "three").resolve())
+    assert len(one) > 50
+    assert one == three
