@@ -1,0 +1,148 @@
+"""Whole-page caching of public pages for anonymous readers, invalidated by a data version.
+
+A cached page is stored under its path and query string and the day (pages say what is overdue
+*today*), together with the **data version** it was rendered under: a token in the shared cache
+that changes whenever published data changes: any save or delete of the ledger's models
+(publishing an update, the admin, `load_reports`, imports) after its transaction commits, and
+explicitly after the overdue job, snapshots and `seed_demo`. A page is served only when its
+version is the current one (both are read in one round trip), so no stale page outlives a
+change; entries expire after `PAGE_CACHE_SECONDS`.
+
+Never cached: anything but GET, requests carrying a session cookie (editors, owners' contacts),
+the admin, the API, subscription pages, downloads (`_export`), responses that set a cookie or
+used a CSRF token, and anything but a 200. The security middlewares outside this one (CSP,
+security headers) add their headers to every response, cached or not.
+
+Off unless `PAGE_CACHE_SECONDS` is set (the cache must be shared by every process: Redis).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils import timezone
+
+VERSION_KEY = "page-cache:data-version"
+EXCLUDED_PREFIXES = ("/admin/", "/api/", "/reset/", "/subscriptions/", "/digest/", "/static/")
+# Headers the outer middlewares (django-csp, SecurityMiddleware) set afresh on every response.
+NOT_STORED_HEADERS = {
+    "set-cookie",
+    "content-security-policy",
+    "content-security-policy-report-only",
+}
+CACHE_STATUS_HEADER = "X-Page-Cache"
+
+
+def data_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def bump_data_version() -> None:
+    """Make every cached page stale. Call after published data changed (and was committed)."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def bump_after_commit(**kwargs) -> None:
+    """Signal receiver: bump once the current transaction commits (at once outside one)."""
+    transaction.on_commit(bump_data_version, using=kwargs.get("using"))
+
+
+def connect_signals() -> None:
+    """Bump the data version whenever a published fact is saved or deleted."""
+    from tracker import models
+
+    for model in (
+        models.Report,
+        models.Organisation,
+        models.Recommendation,
+        models.Ownership,
+        models.Response,
+        models.Deadline,
+        models.StatusUpdate,
+    ):
+        post_save.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-{model}")
+        post_delete.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-d-{model}")
+
+
+def cache_seconds() -> int:
+    return getattr(settings, "PAGE_CACHE_SECONDS", 0)
+
+
+def is_cacheable_request(request) -> bool:
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path.startswith(EXCLUDED_PREFIXES)
+        and "/subscribe/" not in request.path
+        and "_export" not in request.GET
+    )
+
+
+def is_cacheable_response(request, response) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not request.META.get("CSRF_COOKIE_USED")
+        and "private" not in response.get("Cache-Control", "")
+        and "no-store" not in response.get("Cache-Control", "")
+    )
+
+
+def page_key(request) -> str:
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    return f"page:{timezone.localdate().isoformat()}:{path}"
+
+
+def _stored(response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = [
+        (name, value)
+        for name, value in response.headers.items()
+        if name.lower() not in NOT_STORED_HEADERS
+    ]
+    return response.status_code, response.content, headers
+
+
+def _rebuilt(stored: tuple[int, bytes, list[tuple[str, str]]]) -> HttpResponse:
+    status, content, headers = stored
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    response[CACHE_STATUS_HEADER] = "hit"
+    return response
+
+
+class PublicPageCacheMiddleware:
+    """Serve anonymous GETs of public pages from the cache (see the module's docstring)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        seconds = cache_seconds()
+        if not seconds or not is_cacheable_request(request):
+            return self.get_response(request)
+        key = page_key(request)
+        # One round trip: the page (stored with the version it was rendered under) and the
+        # current version; a page from an older version is stale and rendered afresh.
+        found = cache.get_many([key, VERSION_KEY])
+        version = found.get(VERSION_KEY) or data_version()
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            return _rebuilt(entry[1])
+        response = self.get_response(request)
+        if is_cacheable_response(request, response):
+            cache.set(key, (version, _stored(response)), seconds)
+            response[CACHE_STATUS_HEADER] = "miss"
+        return response
