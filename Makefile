@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint fmt check-migrations check-deploy clean
+.PHONY: help install run setup test lint fmt check-migrations check-deploy clean bench bench-data
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,24 @@ run: setup ## Run the web server, a Celery worker and beat on http://127.0.0.1:8
 
 test: install ## Run the whole test suite (DATABASE_URL / REDIS_URL select real services)
 	$(BIN)/pytest
+
+BENCH_DB ?= bench
+BENCH_SMALL_DB ?= bench32
+BENCH_PG ?= -h 127.0.0.1 -U postgres
+
+bench-data: install ## Make the benchmark databases: 150 fictional inquiries, and the shipped 32
+	dropdb $(BENCH_PG) --if-exists $(BENCH_DB) && createdb $(BENCH_PG) $(BENCH_DB)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(MANAGE) migrate --no-input -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(MANAGE) seed_demo --inquiries 150 --contacts 2000
+	dropdb $(BENCH_PG) --if-exists $(BENCH_SMALL_DB) && createdb $(BENCH_PG) $(BENCH_SMALL_DB)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMALL_DB) $(MANAGE) migrate --no-input -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMALL_DB) $(MANAGE) load_reports
+
+bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; see bench/README.md)
+	$(BIN)/python bench/query_counts.py; \
+	$(BIN)/python bench/http_pages.py; \
+	$(BIN)/python bench/jobs.py; \
+	$(BIN)/python bench/published_view.py
 
 lint: install ## Check formatting and lint with ruff
 	$(BIN)/ruff format --check .

@@ -6,7 +6,9 @@ Every variable is listed in the README.
 """
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,7 +75,8 @@ if urlsplit(SITE_URL).scheme not in {"http", "https"}:
 SITE_NAME = env_str("SITE_NAME", "Inquiry recommendations tracker")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the site that asks staff who have a TOTP device for its code.
+    "tracker.admin_config.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,20 +89,29 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tracker",
 ]
 
 MIDDLEWARE = [
+    # First, so its one line per request times and sees every response (tracker/request_log.py).
+    "tracker.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tracker.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -131,6 +143,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast while PostgreSQL is down or restarting (a quick error, not a hung worker); the
+    # health check above replaces a broken connection on the next request, so no restart is needed.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    _statement_timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+    if _statement_timeout_ms:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
+    # PostgreSQL's JIT compiler spends seconds compiling the pages' many-subquery reads, far more
+    # than they take to run (bench/README.md); short web queries are faster without it.
+    if not env_bool("DATABASE_JIT", False):
+        _options = DATABASES["default"]["OPTIONS"].get("options", "")
+        DATABASES["default"]["OPTIONS"]["options"] = f"{_options} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------------
@@ -138,15 +163,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # django-redis treats a Redis error as a cache miss (logged), with short socket timeouts, so
+    # pages and the admin keep working while Redis is down. https://github.com/jazzband/django-redis
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tracker",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole public pages cached for anonymous readers for this many seconds (0: off). Turn it on only
+# with a cache every process shares (REDIS_URL): see tracker/page_cache.py.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0)
 
 # --- Authentication ------------------------------------------------------------------------------
 
@@ -157,6 +193,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Login lockout (django-axes, https://django-axes.readthedocs.io/): after AXES_FAILURE_LIMIT wrong
+# passwords for one user name from one address, that pair is refused for AXES_COOLOFF_MINUTES;
+# a successful login resets the count. The lockout backend comes first, as axes requires.
+AUTHENTICATION_BACKENDS = [
+    "tracker.login_security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracker.login_security.lockout_response"
+# Behind N trusted proxies the client's address is the Nth from the right of X-Forwarded-For;
+# with none (the default) it is the connection's address, which a client cannot forge.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "tracker.client_address.client_address"
+# Two-factor log-in is optional (django-otp): staff who add a TOTP device must give its code.
+OTP_TOTP_ISSUER = SITE_NAME
 # URL fields in forms assume https:// when a scheme is left out (Django 6.0's default).
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
@@ -183,6 +244,8 @@ SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", not DEBUG and SITE_URL.startswith
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# Load balancers probe /healthz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
@@ -226,6 +289,15 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# --- Published static view ----------------------------------------------------------------------
+# `manage.py publish_site` writes the public pages as files; PUBLISH_DIR is a symbolic link to the
+# latest build (a web server's root points at it). The jobs refresh it once it has been published.
+
+PUBLISH_DIR = Path(env_str("TRACKER_PUBLISH_DIR", str(VAR_DIR / "site")))
+PUBLISH_DEBOUNCE_SECONDS = env_int("TRACKER_PUBLISH_DEBOUNCE_SECONDS", 30)
+PUBLISH_MAX_WAIT_SECONDS = env_int("TRACKER_PUBLISH_MAX_WAIT_SECONDS", 300)
+PUBLISH_JOBS = env_int("TRACKER_PUBLISH_JOBS", os.cpu_count() or 1)  # processes a build uses
 
 # --- Celery --------------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -282,21 +354,42 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.send_weekly_digests",
         "schedule": env_crontab("WEEKLY_DIGEST_CRON", "0 8 * * 1"),
     },
+    # Notices whose queueing failed while the broker was down (see tracker/notices.py).
+    "send-pending-notices": {
+        "task": "tracker.send_pending_notices",
+        "schedule": env_crontab("SEND_PENDING_NOTICES_CRON", "*/5 * * * *"),
+    },
 }
+# Beat's own record of when it last ran each job (local, disposable); `--schedule` overrides it.
+(VAR_DIR / "celery").mkdir(exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 # --- Logging -------------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO")
+# "plain" lines for people, or "json": one JSON object a line (python-json-logger) for a log store;
+# requests add request_id, method, path, status and duration_ms (tracker/request_log.py).
+LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # 4xx lines would repeat the request line with the raw path, tokens included; errors stay.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- The read-only JSON API ---------------------------------------------------------------------
@@ -312,7 +405,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.AsOfPageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Requests per client address (see TRUSTED_PROXY_COUNT); API_RATE="" turns the limit off.
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.ApiRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+API_RATE = env_str("API_RATE", "120/minute").strip() or None
+if API_RATE and not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE):
+    raise ImproperlyConfigured(
+        f"API_RATE must read like 120/minute (or be empty), not {API_RATE!r}"
+    )
 
 # --- Bulk import and export in the admin ---------------------------------------------------------
 # https://django-import-export.readthedocs.io/en/stable/installation.html#settings

@@ -31,3 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tracker.urls")),
 ]
+
+# A database outage answers 503 with Retry-After (tracker/outage.py); other errors Django's 500.
+handler500 = "tracker.outage.server_error"

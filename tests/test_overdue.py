@@ -145,7 +145,12 @@ def test_the_beat_schedule_names_registered_tasks_in_london_time(settings, monke
 
     app.loader.import_default_modules()
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert names == {"tracker.flag_overdue", "tracker.take_snapshot", "tracker.send_weekly_digests"}
+    assert names == {
+        "tracker.flag_overdue",
+        "tracker.take_snapshot",
+        "tracker.send_weekly_digests",
+        "tracker.send_pending_notices",
+    }
     assert names <= set(app.tasks)
     assert str(app.conf.timezone) == "Europe/London"
 

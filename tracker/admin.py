@@ -52,6 +52,24 @@ def is_limited_to_nothing(request) -> bool:
     )
 
 
+class ScopedHistoryAdmin(SimpleHistoryAdmin):
+    """History pages only for rows in the user's own list (`get_queryset`).
+
+    django-simple-history looks a row up by its id alone on the history pages, so without this a
+    contact could read another organisation's draft by guessing its id.
+    """
+
+    def has_view_history_or_change_history_permission(self, request, obj=None):
+        limited = restricted_organisation(request) is not None or is_limited_to_nothing(request)
+        if (
+            obj is not None
+            and limited
+            and not self.get_queryset(request).filter(pk=obj.pk).exists()
+        ):
+            return False
+        return super().has_view_history_or_change_history_permission(request, obj)
+
+
 # --- Reports, organisations, contacts ------------------------------------------------------------
 
 
@@ -289,7 +307,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     resource_classes = [RecommendationResource]
     list_display = [
         "__str__",
@@ -350,7 +368,7 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+class DeadlineAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     resource_classes = [DeadlineResource]
     form = DeadlineForm
     list_display = ["recommendation", "stated_as", "due_date", "organisation", "state"]
@@ -408,7 +426,7 @@ class StatusUpdateForm(forms.ModelForm):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(SpreadsheetImportExportMixin, SimpleHistoryAdmin):
+class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     resource_classes = [StatusUpdateResource]
     form = StatusUpdateForm
     change_form_template = "admin/tracker/statusupdate/change_form.html"

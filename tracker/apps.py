@@ -8,6 +8,8 @@ class TrackerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tracker.page_cache import connect_signals
         from tracker.roles import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, sender=self)
+        connect_signals()

@@ -177,7 +177,7 @@ def parse_days(raw: str | None) -> int:
     """`?days=N`, a whole number from 1 to MAX_CHANGE_DAYS; ValueError with a message otherwise."""
     if raw is None or raw == "":
         return DEFAULT_CHANGE_DAYS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CHANGE_DAYS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_CHANGE_DAYS:
         raise ValueError(f"days must be a whole number from 1 to {MAX_CHANGE_DAYS}, not “{raw}”.")
     return int(raw)
 

@@ -184,8 +184,17 @@ class ImportPlan:
 
 def decode(content: bytes | str) -> str:
     """UTF-8 text, with or without a byte-order mark. Anything else is refused clearly."""
-    if isinstance(content, str):
-        return content.removeprefix("\ufeff")
+    text = content if isinstance(content, str) else _decode_utf8(content)
+    if "\x00" in text:
+        # A spreadsheet never writes one; the database cannot store one.
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRefused(
+            [RowError(line, None, "the file contains a NUL character, so it is not a CSV file")]
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _decode_utf8(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -6,7 +6,8 @@ from functools import partial
 from django.db import transaction
 
 from tracker.models import ImplementationStatus, Recommendation, StatusUpdate
-from tracker.notices import queue_update_notices
+from tracker.notices import queue_update_notices, record_notices_due
+from tracker.publishing import request_publication
 
 
 def latest_whole_recommendation_update(recommendation_id: int) -> StatusUpdate | None:
@@ -42,6 +43,13 @@ def publish_update(update: StatusUpdate, by, at: datetime.datetime) -> bool:
         locked.save()
         refresh_headline_status(locked.recommendation_id)
         # Subscribers hear of it only once the publication is committed; a rollback sends nothing.
-        transaction.on_commit(partial(queue_update_notices, locked.pk), robust=True)
+        # The pending notice is committed with the publication, so a broker outage loses nothing.
+        if record_notices_due(locked.pk):
+            transaction.on_commit(partial(queue_update_notices, locked.pk), robust=True)
+        # And the published static view, if there is one, is refreshed (debounced).
+        if not any(
+            entry[1] is request_publication for entry in transaction.get_connection().run_on_commit
+        ):
+            transaction.on_commit(request_publication, robust=True)
     update.refresh_from_db()
     return True

@@ -936,3 +936,21 @@ class Subscription(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class PendingNotice(models.Model):
+    """A published update whose subscribers have not all been told yet: the notices' outbox.
+
+    Written in the publishing transaction, so publishing never depends on the broker being up;
+    deleted once the notices are sent. The periodic sweep sends whatever is left (for instance
+    after a Redis outage), and the e-mail log keeps it to one e-mail per address per update.
+    """
+
+    update = models.OneToOneField(StatusUpdate, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Notices due for update {self.update_id}"

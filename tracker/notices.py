@@ -1,25 +1,77 @@
-"""Telling subscribers about a newly published status update: one e-mail per address per update."""
+"""Telling subscribers about a newly published status update: one e-mail per address per update.
+
+Publishing writes a PendingNotice in its own transaction (the outbox), then queues the job after
+commit. If the broker is down the queueing fails, is logged, and publishing still succeeds; the
+periodic sweep (`send_pending_notices`) sends what is left once the broker and workers are back.
+"""
 
 import logging
 
 from django.db.models import Q
 
-from tracker.emails import Outgoing, SendResult, absolute_url, make_message, send_once
-from tracker.models import EmailLog, Ownership, StatusUpdate, Subscription
+from tracker.emails import (
+    Outgoing,
+    SendResult,
+    TransientEmailError,
+    absolute_url,
+    make_message,
+    send_once,
+)
+from tracker.models import EmailLog, Ownership, PendingNotice, StatusUpdate, Subscription
 from tracker.subscriptions import describe_subject, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
 
-def queue_update_notices(update_id: int) -> None:
-    """Called after the publishing transaction commits, so a rollback sends nothing. Queues the
-    job only when someone has subscribed at all (loading a report publishes many updates)."""
-    from tracker.tasks import send_update_notices_task
-
-    if Subscription.objects.filter(
+def record_notices_due(update_id: int) -> bool:
+    """Inside the publishing transaction: note that the update's notices are due. Only when
+    someone has subscribed at all (loading a report publishes many updates)."""
+    if not Subscription.objects.filter(
         confirmed_at__isnull=False, unsubscribed_at__isnull=True
     ).exists():
+        return False
+    PendingNotice.objects.get_or_create(update_id=update_id)
+    return True
+
+
+def queue_update_notices(update_id: int) -> None:
+    """Called after the publishing transaction commits, so a rollback sends nothing. A broker
+    that cannot be reached is logged, not raised: the pending notice stays for the sweep."""
+    from tracker.tasks import send_update_notices_task
+
+    try:
         send_update_notices_task.delay(update_id)
+    except Exception:
+        logger.warning(
+            "Could not queue the notices for update %s; the periodic sweep will send them.",
+            update_id,
+            exc_info=True,
+        )
+
+
+def send_due_notices(update_id: int) -> SendResult:
+    """Send one update's notices and clear its pending mark. The mark stays when some e-mails
+    must be retried (TransientEmailError propagates, so the job retries too)."""
+    result = send_update_notices(update_id)
+    PendingNotice.objects.filter(update_id=update_id).delete()
+    return result
+
+
+def send_pending_notices() -> SendResult:
+    """The sweep: send every update's notices still pending, oldest first. An update whose
+    e-mails cannot be sent for now stays pending for the next sweep."""
+    total = SendResult()
+    for update_id in list(PendingNotice.objects.values_list("update_id", flat=True)):
+        try:
+            result = send_due_notices(update_id)
+        except TransientEmailError as error:
+            logger.warning("Notices for update %s stay pending: %s", update_id, error)
+            total.deferred += 1
+            continue
+        total.sent += result.sent
+        total.failed += result.failed
+        total.already_done += result.already_done
+    return total
 
 
 def subscriptions_for(update: StatusUpdate) -> list[Subscription]:

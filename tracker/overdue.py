@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Greatest
 
 from tracker.models import Deadline, OverduePeriod, Recommendation
+from tracker.page_cache import bump_data_version
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -37,6 +38,7 @@ def flag_overdue(today: datetime.date) -> FlagResult:
     with transaction.atomic():
         deadlines_on, deadlines_off = _flag_deadlines(today)
         recommendations_on, recommendations_off = _flag_recommendations(today)
+        transaction.on_commit(bump_data_version)
     return FlagResult(deadlines_on, deadlines_off, recommendations_on, recommendations_off)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 
 from tracker.as_of import AsOf, deadlines_known_on, known_on, recommendations_as_of
 from tracker.models import (
@@ -105,14 +105,23 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
     queryset = None
     if len(cards) == 1:
         queryset = Recommendation.objects.filter(report_id=next(iter(cards)))
-    for row in _recommendation_rows(as_of, queryset):
+    # Counted in SQL, grouped by report and the three facts: a few hundred rows at most, and only
+    # the annotations a scorecard needs are computed.
+    groups = (
+        recommendations_as_of(as_of, queryset)
+        .values("report_id", "status_then", "is_overdue", "has_deadline")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for row in groups:
         card = cards.get(row["report_id"])
         if card is None:
             continue
-        card.total += 1
-        card.by_status[row["status_then"]] = card.by_status.get(row["status_then"], 0) + 1
-        card.overdue += bool(row["is_overdue"])
-        card.no_deadline += not row["has_deadline"]
+        card.total += row["count"]
+        status = row["status_then"]
+        card.by_status[status] = card.by_status.get(status, 0) + row["count"]
+        card.overdue += row["count"] if row["is_overdue"] else 0
+        card.no_deadline += 0 if row["has_deadline"] else row["count"]
     return list(cards.values())
 
 

@@ -23,6 +23,7 @@ from tracker.models import (
     Snapshot,
     StatusUpdate,
 )
+from tracker.page_cache import bump_data_version
 
 STATUS_FIELDS = [status.value for status in ImplementationStatus]
 
@@ -99,6 +100,7 @@ def take_snapshot(day: datetime.date) -> int:
     with transaction.atomic():
         Snapshot.objects.filter(day=day).delete()
         Snapshot.objects.bulk_create(rows)
+        transaction.on_commit(bump_data_version)
     return len(rows)
 
 

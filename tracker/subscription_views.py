@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tracker import subscriptions
+from tracker.client_address import client_address
 from tracker.digests import contact_for_opt_out
 from tracker.models import Contact, Organisation, Recommendation, Report
 
@@ -25,10 +26,6 @@ class SubscribeForm(forms.Form):
         max_length=254,
         help_text="We send a link to confirm. Your address is never shown on this site.",
     )
-
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,7 +54,7 @@ def _subscribe(request, subject: Model):
     form = SubscribeForm(request.POST or None)
     if request.method == "POST":
         allowed = subscriptions.allow_request(
-            client_address(request), settings.SUBSCRIBE_RATE_PER_HOUR, timezone.now()
+            client_address(request) or "unknown", settings.SUBSCRIBE_RATE_PER_HOUR, timezone.now()
         )
         if not allowed:
             return render(request, "tracker/subscribe_limited.html", context, status=429)

@@ -6,14 +6,25 @@ subscription each day, so the form cannot be used to flood someone's inbox.
 """
 
 import datetime
+import logging
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker.emails import Outgoing, SendResult, absolute_url, make_message, send_once
+from tracker.emails import (
+    Outgoing,
+    SendResult,
+    TransientEmailError,
+    absolute_url,
+    make_message,
+    send_once,
+)
 from tracker.models import EmailLog, Organisation, Recommendation, Report, Subscription
+
+logger = logging.getLogger(__name__)
 
 Subject = Recommendation | Report | Organisation
 
@@ -35,7 +46,12 @@ def describe_subject(subject: Subject) -> str:
 
 
 def allow_request(client: str, per_hour: int, now: datetime.datetime) -> bool:
-    """A fixed one-hour window per client address, counted in the shared cache."""
+    """A fixed one-hour window per client address, counted in the shared cache.
+
+    Fails open on purpose: while the cache (Redis) is unreachable, django-redis answers None and
+    the request is allowed, so an outage does not turn subscribers away. Inboxes stay protected
+    without it: a pending subscription gets at most one confirmation e-mail a day (the e-mail log).
+    """
     key = f"subscribe-rate:{client}:{now:%Y%m%d%H}"
     cache.add(key, 0, timeout=3600)
     try:
@@ -43,6 +59,9 @@ def allow_request(client: str, per_hour: int, now: datetime.datetime) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=3600)
         count = 1
+    if count is None:
+        logger.warning("The rate-limit cache is unreachable; allowing a subscribe request.")
+        return True
     return count <= per_hour
 
 
@@ -70,9 +89,49 @@ def request_subscription(email: str, subject: Subject) -> Subscription:
 
 
 def queue_confirmation(subscription_id: int) -> None:
+    """After commit. A broker that cannot be reached is logged, not raised: the periodic sweep
+    sends the confirmation (`send_missed_confirmations`)."""
     from tracker.tasks import send_subscription_confirmation_task
 
-    send_subscription_confirmation_task.delay(subscription_id)
+    try:
+        send_subscription_confirmation_task.delay(subscription_id)
+    except Exception:
+        logger.warning(
+            "Could not queue the confirmation for subscription %s; the sweep will send it.",
+            subscription_id,
+            exc_info=True,
+        )
+
+
+def send_missed_confirmations(now: datetime.datetime) -> SendResult:
+    """Pending subscriptions asked for in the last day with no confirmation e-mail recorded since
+    the request (its queueing failed): send them now. The e-mail log keeps it to one a day."""
+    logged = EmailLog.objects.filter(
+        kind=EmailLog.Kind.SUBSCRIPTION_CONFIRMATION,
+        subscription_id=OuterRef("pk"),
+        created_at__gte=OuterRef("requested_at"),
+    )
+    missed = (
+        Subscription.objects.filter(
+            confirmed_at__isnull=True,
+            unsubscribed_at__isnull=True,
+            requested_at__gte=now - datetime.timedelta(days=1),
+        )
+        .exclude(Exists(logged))
+        .values_list("pk", flat=True)
+    )
+    total = SendResult()
+    for subscription_id in list(missed):
+        try:
+            result = send_confirmation(subscription_id, timezone.localdate(now))
+        except TransientEmailError as error:
+            logger.warning("Confirmation %s stays pending: %s", subscription_id, error)
+            total.deferred += 1
+            continue
+        total.sent += result.sent
+        total.failed += result.failed
+        total.already_done += result.already_done
+    return total
 
 
 def confirm_url(subscription: Subscription) -> str:

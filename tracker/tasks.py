@@ -7,10 +7,11 @@ import datetime
 from contextlib import contextmanager
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
-from tracker import digests, notices, overdue, snapshots, subscriptions
+from tracker import digests, notices, overdue, publishing, snapshots, subscriptions
 from tracker.emails import TransientEmailError
 
 DATABASE_RETRY = {
@@ -55,7 +56,10 @@ def flag_overdue_task(self, day: str | None = None) -> str:
 @shared_task(name="tracker.take_snapshot", bind=True, **DATABASE_RETRY)
 def take_snapshot_task(self, day: str | None = None) -> int:
     with fresh_connections(self):
-        return snapshots.take_snapshot(day_or_today(day))
+        rows = snapshots.take_snapshot(day_or_today(day))
+    # Every page counts days overdue and says what day it is as of: republish the whole view.
+    publishing.request_full_publication()
+    return rows
 
 
 @shared_task(name="tracker.send_weekly_digests", bind=True, **EMAIL_RETRY)
@@ -68,10 +72,33 @@ def send_weekly_digests_task(self, week: str | None = None) -> str:
 @shared_task(name="tracker.send_update_notices", bind=True, **EMAIL_RETRY)
 def send_update_notices_task(self, update_id: int) -> str:
     with fresh_connections(self):
-        return str(notices.send_update_notices(update_id))
+        return str(notices.send_due_notices(update_id))
+
+
+@shared_task(name="tracker.send_pending_notices", bind=True, **DATABASE_RETRY)
+def send_pending_notices_task(self) -> str:
+    """Beat's sweep: update notices and subscription confirmations whose queueing failed (broker
+    down) or whose job gave up."""
+    with fresh_connections(self):
+        confirmations = subscriptions.send_missed_confirmations(timezone.now())
+        return f"Notices: {notices.send_pending_notices()} Confirmations: {confirmations}"
 
 
 @shared_task(name="tracker.send_subscription_confirmation", bind=True, **EMAIL_RETRY)
 def send_subscription_confirmation_task(self, subscription_id: int) -> str:
     with fresh_connections(self):
         return str(subscriptions.send_confirmation(subscription_id, timezone.localdate()))
+
+
+@shared_task(name="tracker.publish_site", bind=True, **DATABASE_RETRY)
+def publish_site_task(self, only_changed: bool = False, token: str | None = None) -> str:
+    """Rebuild the published view; a debounced request skips when a later one is queued."""
+    if publishing.is_superseded(token):
+        return "Skipped: a later request is queued and will publish."
+    with fresh_connections(self):
+        publishing.mark_request_handled()
+        return str(
+            publishing.publish_site(
+                settings.PUBLISH_DIR, only_changed=only_changed, jobs=settings.PUBLISH_JOBS
+            )
+        )

@@ -1,8 +1,10 @@
 from django.urls import include, path
 
-from tracker import badges, calendar_feed, feeds, subscription_views, views
+from tracker import badges, calendar_feed, feeds, health, subscription_views, views
 
 urlpatterns = [
+    # For load balancers: database, cache and broker reachability (tracker/health.py).
+    path("healthz", health.healthz, name="healthz"),
     path("", views.home, name="home"),
     path("reports/<slug:slug>/", views.report_detail, name="report_detail"),
     path(

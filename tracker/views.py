@@ -9,6 +9,7 @@ import datetime
 import functools
 
 from django.conf import settings
+from django.db.models import Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django_tables2.export import ExportMixin
 from tracker.as_of import (
     AsOf,
     InvalidAsOfDate,
+    deadlines_overdue_on,
     parse_as_of,
     published_updates_as_of,
     recommendations_as_of,
@@ -77,20 +79,33 @@ def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
 @with_as_of
 def home(request):
     as_of: AsOf = request.as_of
+    # The longest-overdue few are picked from the overdue deadlines first (one grouped scan), so
+    # the per-recommendation annotations are computed for those few only, in the same query.
+    longest_overdue = (
+        deadlines_overdue_on(as_of.day, as_of.today)
+        .filter(recommendation__report__published_on__lte=as_of.day)
+        .values("recommendation_id")
+        .annotate(oldest=Min("due_date"))
+        .order_by("oldest", "recommendation__report__published_on", "recommendation__number")
+        .values("recommendation_id")[:OVERDUE_LIST_LENGTH]
+    )
     overdue = list(
         recommendations_as_of(as_of)
-        .filter(is_overdue=True, report__published_on__lte=as_of.day)
+        .filter(pk__in=longest_overdue)
         .select_related("report")
-        .order_by("oldest_overdue_due", "report__published_on", "number")[:OVERDUE_LIST_LENGTH]
+        .order_by("oldest_overdue_due", "report__published_on", "number")
     )
     leads = lead_owners([r.pk for r in overdue]) if overdue else {}
     for recommendation in overdue:
         recommendation.lead_owner = leads.get(recommendation.pk)
         recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+    newest_first = ("-describes_on", "-published_at", "-pk")
+    # The newest few are found before the joins, not after joining every update.
+    latest_ids = published_updates_as_of(as_of).order_by(*newest_first).values("pk")
     latest_updates = (
-        published_updates_as_of(as_of)
+        StatusUpdate.objects.filter(pk__in=latest_ids[:LATEST_UPDATES_LENGTH])
         .select_related("recommendation__report", "organisation")
-        .order_by("-describes_on", "-published_at", "-pk")[:LATEST_UPDATES_LENGTH]
+        .order_by(*newest_first)
     )
     scorecards = report_scorecards(as_of)
     return render(
@@ -104,6 +119,10 @@ def home(request):
             "trend": trend_chart(as_of),
         },
     )
+
+
+# The table's `?per_page=` (django-tables2) is bounded like the API's `page_size`.
+MAX_ROWS_PER_PAGE = 200
 
 
 class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
@@ -121,6 +140,15 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
             self.as_of = parse_as_of(request.GET.get("as_of"))
         except InvalidAsOfDate as error:
             return bad_request(request, str(error))
+        per_page = request.GET.get("per_page")
+        if per_page is not None and not (
+            per_page.isascii() and per_page.isdigit() and 1 <= int(per_page) <= MAX_ROWS_PER_PAGE
+        ):
+            return bad_request(
+                request,
+                f"“{per_page}” is not a page size: give per_page as a whole number "
+                f"from 1 to {MAX_ROWS_PER_PAGE}.",
+            )
         request.as_of = self.as_of
         return super().dispatch(request, *args, **kwargs)
 

@@ -13,7 +13,9 @@ def positive_int(request, name: str, maximum: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
+    whole = raw.isascii() and raw.isdigit()
+    if not whole or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         bound = f" from 1 to {maximum}" if maximum is not None else " of 1 or more"
         raise ValidationError({name: [f"“{raw}” is not allowed: give a whole number{bound}."]})
     return int(raw)

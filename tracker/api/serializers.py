@@ -1,7 +1,6 @@
 """What each API object says. Only public facts: no contacts, no drafts, no editors' names."""
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -79,7 +78,9 @@ class OwnerSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="The owner's public page.")
     api_url = serializers.SerializerMethodField()
     kind_label = serializers.CharField(source="get_kind_display")
-    website = serializers.URLField(source="url")
+    website = serializers.CharField(
+        source="url", help_text="The owner's own website, or empty when none is recorded."
+    )
     lead_count = serializers.IntegerField(help_text="Recommendations this owner leads.")
     supporting_count = serializers.IntegerField(help_text="Recommendations this owner supports.")
 
@@ -255,7 +256,7 @@ class DeadlineSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
             return "superseded"
         return "open"
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field({"type": "integer", "nullable": True})
     def get_superseded_by(self, deadline: Deadline) -> int | None:
         return deadline.superseded_by.pk if deadline.is_superseded else None
 
