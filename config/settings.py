@@ -298,6 +298,8 @@ PUBLISH_DIR = Path(env_str("TRACKER_PUBLISH_DIR", str(VAR_DIR / "site")))
 PUBLISH_DEBOUNCE_SECONDS = env_int("TRACKER_PUBLISH_DEBOUNCE_SECONDS", 30)
 PUBLISH_MAX_WAIT_SECONDS = env_int("TRACKER_PUBLISH_MAX_WAIT_SECONDS", 300)
 PUBLISH_JOBS = env_int("TRACKER_PUBLISH_JOBS", os.cpu_count() or 1)  # processes a build uses
+# Below this many pages for each process, forking costs more than it saves.
+PUBLISH_MIN_PAGES_PER_PROCESS = env_int("TRACKER_PUBLISH_MIN_PAGES_PER_PROCESS", 200)
 
 # --- Celery --------------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -78,7 +79,6 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "publish-manifest.json"
 MANIFEST_VERSION = 1
 SLOW_PAGE_SECONDS = 1.0  # pages slower than this are logged, to show where a build spends time
-MIN_PAGES_PER_PROCESS = 200  # below this, forking costs more than it saves
 BUILD_STAMP = re.compile(r"^\d{8}T\d{6}\.\d{6}(-\d+)?$")
 # XLSX is left out: it is the slowest to write and adds nothing CSV does not hold.
 DOWNLOAD_FORMATS = ("csv", "json")
@@ -401,7 +401,7 @@ def static_files() -> dict[str, str]:
 def write_pages(build: Path, urls: Iterable[str], rewriter: LinkRewriter, jobs: int = 1) -> int:
     """Render and write each URL; with `jobs` > 1, in that many forked processes."""
     urls = list(urls)
-    jobs = min(jobs, max(1, len(urls) // MIN_PAGES_PER_PROCESS))
+    jobs = min(jobs, max(1, len(urls) // settings.PUBLISH_MIN_PAGES_PER_PROCESS))
     if jobs <= 1 or not can_fork():
         return _write_share(build, urls, rewriter)
     connections.close_all()  # each process opens its own database connection
@@ -438,10 +438,16 @@ def write_pages(build: Path, urls: Iterable[str], rewriter: LinkRewriter, jobs: 
 
 def can_fork() -> bool:
     """Forked processes read the database through their own connections: not possible inside a
-    transaction (they would not see its rows) or with an in-memory SQLite database (tests)."""
+    transaction (they would not see its rows) or with an in-memory SQLite database (tests). Nor
+    while other threads run: a forked child can deadlock on a lock one of them held."""
     name = str(connection.settings_dict["NAME"])
     in_memory = connection.vendor == "sqlite" and (":memory:" in name or "mode=memory" in name)
-    return hasattr(os, "fork") and not connection.in_atomic_block and not in_memory
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and not connection.in_atomic_block
+        and not in_memory
+    )
 
 
 def _write_share(build: Path, urls: list[str], rewriter: LinkRewriter) -> int:
