@@ -107,3 +107,15 @@ def test_rejects_a_number_of_inquiries_below_one():
     with pytest.raises(CommandError):
         seed(inquiries=0)
     assert not Report.objects.exists()
+
+
+def test_updates_are_published_after_the_day_they_describe_and_never_in_the_future():
+    seed(inquiries=3)
+    now = timezone.now()
+    updates = list(StatusUpdate.objects.published())
+    assert updates
+    for update in updates:
+        published_on = timezone.localdate(update.published_at)
+        assert update.describes_on <= published_on <= timezone.localdate(now)
+    # Spread over time, so "what changed this week" is not every update ever seeded.
+    assert len({timezone.localdate(u.published_at) for u in updates}) > 1

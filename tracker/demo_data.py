@@ -229,6 +229,14 @@ class _Seeder:
             )
         self.summary.responses = len(_in_batches(rows, Response, self.progress))
 
+    def _published_after(self, day: datetime.date) -> datetime.datetime:
+        """Entered a few days after the day it describes, as an editor would, never in the future:
+        so "what changed this week" lists a week's updates, not every one ever seeded."""
+        entered = datetime.datetime.combine(
+            day + datetime.timedelta(days=self.rng.randint(0, 14)), datetime.time(12)
+        )
+        return min(self.now, timezone.make_aware(entered))
+
     def _after(self, day: datetime.date, low: int, high: int) -> datetime.date:
         later = day + datetime.timedelta(days=self.rng.randint(low, high))
         return min(later, self.today)
@@ -307,7 +315,7 @@ class _Seeder:
                         source_url=f"{DEMO_SOURCE}/update",
                         source_title="Example progress note (fictional)",
                         state=StatusUpdate.State.PUBLISHED,
-                        published_at=self.now,
+                        published_at=self._published_after(day),
                     )
                 )
         self.summary.updates = len(_in_batches(rows, StatusUpdate, self.progress))
