@@ -15,9 +15,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from celery import Celery
+from django.db import connection
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = shutil.which("redis-server")
@@ -314,3 +316,14 @@ class Stack:
                 self.postgres.stop("immediate")
             finally:
                 shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test runs on, for a command started as a subprocess."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "127.0.0.1"
+    port = db["PORT"] or 5432
+    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"

@@ -30,7 +30,7 @@ from tests.factories import (
     make_editor,
 )
 from tests.factories_pages import NOW, build_sample
-from tests.test_worker import database_url_for_subprocess
+from tests.private_services import database_url_for_subprocess
 from tracker import publishing, tasks
 from tracker.ledger import publish_update
 from tracker.models import ImplementationStatus, StatusUpdate, Subscription

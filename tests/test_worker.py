@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -29,6 +28,7 @@ from tests.factories import (
     RecommendationFactory,
     StatusUpdateFactory,
 )
+from tests.private_services import database_url_for_subprocess
 from tracker import tasks
 from tracker.models import EmailLog, Recommendation, Snapshot, Subscription
 
@@ -135,16 +135,6 @@ def test_publishing_an_update_notifies_subscribers_through_the_worker(worker, sm
     assert "The plan was laid." in notice.html
     wait_until(lambda: EmailLog.objects.filter(status="sent").exists())
     assert EmailLog.objects.get().period_key == f"update-{update.pk}"
-
-
-def database_url_for_subprocess() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or 5432
-    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
 
 
 KILLED_JOB_APP_NAME = "digest-job-killed-in-test"

@@ -29,7 +29,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
-from tracker.roles import contact_organisation_id, invite_contacts
+from tracker.roles import contact_organisation_id, invite_contacts, is_editor
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
 
@@ -40,16 +40,14 @@ def can_publish(request) -> bool:
 
 def restricted_organisation(request) -> int | None:
     """The organisation a non-editor contact is limited to; None for editors and superusers."""
-    if request.user.has_perm("tracker.change_recommendation"):
+    if is_editor(request.user):
         return None
     return contact_organisation_id(request.user)
 
 
 def is_limited_to_nothing(request) -> bool:
     """Staff who are neither editors nor linked to an organisation see no ledger rows."""
-    return not request.user.has_perm("tracker.change_recommendation") and (
-        contact_organisation_id(request.user) is None
-    )
+    return not is_editor(request.user) and (contact_organisation_id(request.user) is None)
 
 
 class ScopedHistoryAdmin(SimpleHistoryAdmin):

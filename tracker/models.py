@@ -185,9 +185,6 @@ class ResponseKind(models.TextChoices):
 
 
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
-    def with_report(self) -> RecommendationQuerySet:
-        return self.select_related("report")
-
     def with_timeliness(self, on: datetime.date) -> RecommendationQuerySet:
         """Annotate timeliness on a day, computed in SQL from the deadlines (no per-row queries).
 

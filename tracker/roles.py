@@ -49,7 +49,8 @@ def ensure_role_groups(**kwargs) -> None:
 
 
 def is_editor(user) -> bool:
-    return user.is_superuser or user.groups.filter(name=EDITORS).exists()
+    """Editors hold the permission to change recommendations (superusers hold every permission)."""
+    return user.has_perm("tracker.change_recommendation")
 
 
 def contact_organisation_id(user) -> int | None:
