@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
@@ -159,6 +160,51 @@ def test_running_twice_sends_nothing_twice_over_one_connection_per_batch(world, 
     assert smtp_server.inbox.sessions == 1
     assert "3 sent" in first
     assert "0 sent, 3 already done" in second
+
+
+def between_greeting_and_link(part: str) -> str:
+    start = part.index("This is the weekly summary")
+    return part[start : part.index("https://tracker.example.org/digest/opt-out/", start)]
+
+
+def test_contacts_of_one_owner_share_its_lists_rendered_once_with_their_own_name_and_link(
+    world, smtp_server
+):
+    ContactFactory(organisation=world["owner"], name="O'Brien & <Co>", email="two@example.org")
+    ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
+    ContactFactory(organisation=world["owner"], email="oversight2@example.org", is_oversight=True)
+    rendered = []
+
+    def count(sender, template, context, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        send()
+    finally:
+        template_rendered.disconnect(count)
+
+    assert rendered.count("emails/_digest_lists.html") == 1
+    assert rendered.count("emails/_digest_lists.txt") == 1
+    assert rendered.count("emails/_oversight_lists.html") == 1
+    assert rendered.count("emails/_oversight_lists.txt") == 1
+    (one,) = smtp_server.inbox.to("one@example.org")
+    (two,) = smtp_server.inbox.to("two@example.org")
+    assert "Dear O&#x27;Brien &amp; &lt;Co&gt;," in two.html
+    assert "Dear O'Brien & <Co>," in two.text
+    for received in (one, two):
+        unsubscribe = received.message["List-Unsubscribe"].strip().strip("<>")
+        assert unsubscribe in received.text
+        assert f'href="{unsubscribe}"' in received.html
+    assert one.message["List-Unsubscribe"] != two.message["List-Unsubscribe"]
+    # Apart from the greeting and the opt-out link, the two e-mails are the same.
+    for first, second in ((one.text, two.text), (one.html, two.html)):
+        assert between_greeting_and_link(first) == between_greeting_and_link(second)
+        assert "196 days overdue" in between_greeting_and_link(first)
+    for address in ("oversight@example.org", "oversight2@example.org"):
+        (oversight,) = smtp_server.inbox.to(address)
+        assert "Example Department (2 overdue)" in oversight.text
+        assert "Example Department (2 overdue)" in oversight.html
 
 
 def test_nothing_overdue_sends_nothing_unless_the_contact_asked_for_a_note(world, smtp_server):

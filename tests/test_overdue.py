@@ -160,3 +160,33 @@ def test_the_beat_schedule_names_registered_tasks_in_london_time(settings, monke
     monkeypatch.setenv("FLAG_OVERDUE_CRON", "every morning")
     with pytest.raises(ImproperlyConfigured, match="five cron fields"):
         env_crontab("FLAG_OVERDUE_CRON", "30 5 * * *")
+
+
+def test_the_first_run_flags_only_open_past_deadlines_and_records_when_each_period_was_opened():
+    overdue = DeadlineFactory()
+    DeadlineFactory(met_on=datetime.date(2025, 11, 1))
+    DeadlineFactory(withdrawn_on=datetime.date(2025, 11, 1))
+    replaced = DeadlineFactory()
+    DeadlineFactory(
+        recommendation=replaced.recommendation,
+        supersedes=replaced,
+        stated_as="by the end of 2026",
+        due_date=datetime.date(2026, 12, 31),
+    )
+    moment = at_london(2026, 1, 10, 6, 0)
+
+    flag_at(moment)
+
+    assert set(Deadline.objects.filter(overdue_since__isnull=False).values_list("pk")) == {
+        (overdue.pk,)
+    }
+    assert set(Recommendation.objects.exclude(overdue_since=None).values_list("pk")) == {
+        (overdue.recommendation_id,)
+    }
+    assert set(
+        OverduePeriod.objects.values_list("recommendation", "deadline", "started_on", "ended_on")
+    ) == {
+        (overdue.recommendation_id, overdue.pk, datetime.date(2026, 1, 1), None),
+        (overdue.recommendation_id, None, datetime.date(2026, 1, 1), None),
+    }
+    assert set(OverduePeriod.objects.values_list("recorded_at", flat=True)) == {moment}

@@ -15,7 +15,15 @@ from django.core import signing
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from tracker.emails import Outgoing, SendResult, absolute_url, iso_week_key, make_message, send_once
+from tracker.emails import (
+    Outgoing,
+    SendResult,
+    absolute_url,
+    iso_week_key,
+    make_message,
+    render_part,
+    send_once,
+)
 from tracker.models import (
     Contact,
     Deadline,
@@ -27,6 +35,9 @@ from tracker.models import (
 )
 
 OPT_OUT_SALT = "tracker.digest-opt-out"
+# The lists in a digest are the same for every contact of an organisation (and for every oversight
+# contact): they are rendered once, from these templates, and put in each contact's e-mail.
+SHARED_LISTS = {"digest": "_digest_lists", "oversight_digest": "_oversight_lists"}
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -185,6 +196,7 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
     week = iso_week_key(week_start)
     contacts = Contact.objects.filter(receives_digest=True).select_related("organisation")
     outgoing = []
+    rendered = {}  # the shared lists, rendered when the first e-mail that needs them is built
     for contact in contacts.order_by("pk"):
         context = _context(facts, contact, week)
         if contact.is_oversight:
@@ -211,17 +223,33 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
                 kind=kind,
                 period_key=week,
                 contact_id=contact.pk,
-                build=_builder(name, contact, context),
+                build=_builder(name, contact, context, rendered),
             )
         )
     return outgoing
 
 
-def _builder(name: str, contact: Contact, context: dict):
+def _builder(name: str, contact: Contact, context: dict, rendered: dict):
     def build():
-        return make_message(name, contact.email, context, unsubscribe_url=opt_out_url(contact))
+        message_context = context
+        if name in SHARED_LISTS:
+            key = (name, contact.organisation_id if name == "digest" else None)
+            if key not in rendered:
+                rendered[key] = _render_lists(SHARED_LISTS[name], context)
+            message_context = context | rendered[key]
+        return make_message(
+            name, contact.email, message_context, unsubscribe_url=opt_out_url(contact)
+        )
 
     return build
+
+
+def _render_lists(template: str, context: dict) -> dict:
+    shared = {key: value for key, value in context.items() if key != "contact"}
+    return {
+        "lists_text": render_part(f"{template}.txt", shared),
+        "lists_html": render_part(f"{template}.html", shared),
+    }
 
 
 def send_weekly_digests(week_start: datetime.date) -> SendResult:

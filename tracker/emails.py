@@ -34,15 +34,22 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def render_part(template: str, context: dict) -> str:
+    """Render `templates/emails/<template>` with the site's name and address in the context."""
+    return render_to_string(
+        f"emails/{template}",
+        {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context},
+    )
+
+
 def make_message(
     name: str, to: str, context: dict, unsubscribe_url: str | None = None
 ) -> EmailMultiAlternatives:
-    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
     if unsubscribe_url:
-        context["unsubscribe_url"] = unsubscribe_url
-    subject = " ".join(render_to_string(f"emails/{name}.subject.txt", context).split())
-    text = render_to_string(f"emails/{name}.txt", context)
-    html = render_to_string(f"emails/{name}.html", context)
+        context = {**context, "unsubscribe_url": unsubscribe_url}
+    subject = " ".join(render_part(f"{name}.subject.txt", context).split())
+    text = render_part(f"{name}.txt", context)
+    html = render_part(f"{name}.html", context)
     headers = {}
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"

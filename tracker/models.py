@@ -427,8 +427,12 @@ def last_day_of_period_condition() -> Q:
 class DeadlineQuerySet(models.QuerySet["Deadline"]):
     def open(self) -> DeadlineQuerySet:
         """Neither met, withdrawn nor superseded by a later deadline."""
+        # NOT EXISTS rather than `superseded_by__isnull=True`: PostgreSQL plans the LEFT JOIN ...
+        # IS NULL form as returning one row, and the daily job's plans then go quadratic.
         return self.filter(
-            met_on__isnull=True, withdrawn_on__isnull=True, superseded_by__isnull=True
+            ~models.Exists(Deadline.objects.filter(supersedes=models.OuterRef("pk"))),
+            met_on__isnull=True,
+            withdrawn_on__isnull=True,
         )
 
     def overdue(self, on: datetime.date) -> DeadlineQuerySet:

@@ -1,16 +1,18 @@
 """The daily overdue job: records when deadlines and recommendations became overdue, and stopped.
 
-Everything is set-based (a constant number of queries however many deadlines) and idempotent:
-running it twice, or a day late, leaves the same result. Overdue itself is defined once, by
-`Deadline.objects.overdue(on)` and `Recommendation.objects.overdue_on(on)`.
+Everything is set-based (a constant number of queries however many deadlines, and no rows
+brought into Python) and idempotent: running it twice, or a day late, leaves the same result.
+Overdue itself is defined once, by `Deadline.objects.overdue(on)` and
+`Recommendation.objects.overdue_on(on)`.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db import connection, models, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Greatest
+from django.utils import timezone
 
 from tracker.models import Deadline, OverduePeriod, Recommendation
 from tracker.page_cache import bump_data_version
@@ -48,54 +50,81 @@ def _flag_deadlines(today: datetime.date) -> tuple[int, int]:
     became = overdue.filter(overdue_since__isnull=True).update(
         overdue_since=Cast(F("due_date") + ONE_DAY, models.DateField())
     )
+    # NOT EXISTS rather than NOT IN: PostgreSQL runs NOT IN (subquery) as a loop over the
+    # subquery's rows for each row once they no longer fit in work_mem.
     stopped = (
         Deadline.objects.filter(overdue_since__isnull=False)
-        .exclude(pk__in=overdue.values("pk"))
+        .exclude(Exists(overdue.filter(pk=OuterRef("pk"))))
         .update(overdue_since=None)
     )
     OverduePeriod.objects.filter(deadline__isnull=False, ended_on__isnull=True).exclude(
-        deadline__in=overdue.values("pk")
+        Exists(overdue.filter(pk=OuterRef("deadline_id")))
     ).update(ended_on=Greatest(F("started_on"), Value(today)))
-    missing = overdue.exclude(
-        Exists(OverduePeriod.objects.filter(deadline=OuterRef("pk"), ended_on__isnull=True))
-    ).values_list("pk", "recommendation_id", "overdue_since")
-    OverduePeriod.objects.bulk_create(
-        [
-            OverduePeriod(deadline_id=pk, recommendation_id=rec_id, started_on=since)
-            for pk, rec_id, since in missing
-        ],
-        ignore_conflicts=True,  # another run got there first: the open period already exists
+    _open_periods(
+        overdue.exclude(
+            Exists(OverduePeriod.objects.filter(deadline=OuterRef("pk"), ended_on__isnull=True))
+        ).values_list("recommendation_id", "pk", "overdue_since"),
+        ("recommendation", "deadline", "started_on"),
     )
     return became, stopped
 
 
 def _flag_recommendations(today: datetime.date) -> tuple[int, int]:
     overdue = Recommendation.objects.overdue_on(today)
-    # Overdue since the day its longest-overdue open deadline became overdue.
+    # Overdue since the day its longest-overdue open deadline became overdue. The deadlines were
+    # flagged just before, in this transaction: the flagged ones are exactly the overdue ones.
     earliest = (
-        Deadline.objects.overdue(today)
-        .filter(recommendation=OuterRef("pk"))
+        Deadline.objects.filter(recommendation=OuterRef("pk"), overdue_since__isnull=False)
         .order_by("overdue_since")
         .values("overdue_since")[:1]
     )
     became = overdue.filter(overdue_since__isnull=True).update(overdue_since=Subquery(earliest))
     stopped = (
         Recommendation.objects.filter(overdue_since__isnull=False)
-        .exclude(pk__in=overdue.values("pk"))
+        .exclude(_has_overdue_deadline(today, "pk"))
         .update(overdue_since=None)
     )
     OverduePeriod.objects.filter(deadline__isnull=True, ended_on__isnull=True).exclude(
-        recommendation__in=overdue.values("pk")
+        _has_overdue_deadline(today, "recommendation_id")
     ).update(ended_on=Greatest(F("started_on"), Value(today)))
-    missing = overdue.exclude(
-        Exists(
-            OverduePeriod.objects.filter(
-                recommendation=OuterRef("pk"), deadline__isnull=True, ended_on__isnull=True
+    _open_periods(
+        overdue.exclude(
+            Exists(
+                OverduePeriod.objects.filter(
+                    recommendation=OuterRef("pk"), deadline__isnull=True, ended_on__isnull=True
+                )
             )
-        )
-    ).values_list("pk", "overdue_since")
-    OverduePeriod.objects.bulk_create(
-        [OverduePeriod(recommendation_id=pk, started_on=since) for pk, since in missing],
-        ignore_conflicts=True,
+        ).values_list("pk", "overdue_since"),
+        ("recommendation", "started_on"),
     )
     return became, stopped
+
+
+def _has_overdue_deadline(today: datetime.date, field: str) -> Exists:
+    """The test of `Recommendation.objects.overdue_on`, for the recommendation that the outer
+    query's `field` points to (so that NOT EXISTS needs no second join)."""
+    return Exists(Deadline.objects.overdue(today).filter(recommendation=OuterRef(field)))
+
+
+def _open_periods(missing: QuerySet, fields: tuple[str, ...]) -> None:
+    """Open an overdue period for each row of `missing`, whose values are for `fields`.
+
+    One INSERT ... SELECT, so that the first run on a large database does not bring thousands of
+    rows into Python and send them back. A row whose open period another run has just created is
+    skipped (the unique constraints on open periods), as `bulk_create(ignore_conflicts=True)` does.
+    """
+    select, params = missing.order_by().query.sql_with_params()
+    table = connection.ops.quote_name(OverduePeriod._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(OverduePeriod._meta.get_field(name).column)
+        for name in (*fields, "recorded_at")
+    )
+    recorded_at = models.DateTimeField().get_db_prep_value(timezone.now(), connection)
+    # Names are quoted and the SELECT is compiled by Django: every value is a parameter.
+    # WHERE TRUE: without it, SQLite would read ON CONFLICT as the SELECT's join condition.
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT missing.*, %s FROM ({select}) AS missing "  # noqa: S608
+        "WHERE TRUE ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (recorded_at, *params))
