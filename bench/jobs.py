@@ -2,6 +2,8 @@
 download's memory at two sizes.
 
 Run: .venv/bin/python bench/jobs.py   (uses BENCH_DATABASE_URL and BENCH_SMALL_DATABASE_URL)
+With --profile-digests, the digests run under cProfile and the summary goes to
+bench/results/digest_profile.txt (the profiler's overhead makes that run slower).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     BENCH_DATABASE_URL,
     PYTHON,
+    RESULTS,
     ROOT,
     SMALL_DATABASE_URL,
     django_env,
@@ -39,6 +42,7 @@ def setup_django() -> None:
 
 
 def time_flag_overdue() -> dict:
+    from django.db import connection
     from django.utils import timezone
 
     from tracker.models import Deadline, OverduePeriod, Recommendation
@@ -49,6 +53,12 @@ def time_flag_overdue() -> dict:
     Deadline.objects.update(overdue_since=None)
     Recommendation.objects.update(overdue_since=None)
     OverduePeriod.objects.all().delete()
+    if connection.vendor == "postgresql":
+        # The reset rewrote every row. With autovacuum on (PostgreSQL's default) the dead rows
+        # would be cleared; without it (as on the benchmark machine), each run of this script
+        # would measure tables bloated by the runs before. Statistics are left as they are.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM tracker_deadline, tracker_recommendation, tracker_overdueperiod")
     started = time.perf_counter()
     first = flag_overdue(today)
     first_s = time.perf_counter() - started
@@ -107,6 +117,32 @@ def time_digests() -> dict:
     }
 
 
+def profile_digests() -> dict:
+    """time_digests under cProfile; the summary (cumulative, then own time) is written to a file."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    cpu = time.process_time()
+    digests = profiler.runcall(time_digests)
+    cpu = time.process_time() - cpu
+    out = io.StringIO()
+    out.write(f"{digests}\n")
+    out.write(
+        f"Under cProfile (slower than without): {cpu:.1f} s of CPU in this process; load "
+        f"average at the end {', '.join(f'{load:.2f}' for load in os.getloadavg())} "
+        f"on {os.cpu_count()} cores.\n"
+    )
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    path = RESULTS / "digest_profile.txt"
+    path.write_text(out.getvalue())
+    print(f"→ {path.relative_to(ROOT)}")
+    return digests
+
+
 def csv_memory_here() -> dict:
     """In its own process: peak memory while the full CSV download is produced and read.
 
@@ -159,9 +195,9 @@ def main() -> int:
     print(
         f"flag_overdue over {flag['deadlines']} deadlines: first run {flag['first_run_s']} s, "
         f"daily run {flag['daily_run_s']} s (target ≤ {FLAG_TARGET_S} s)  "
-        f"{verdict(flag['first_run_s'], FLAG_TARGET_S)}"
+        f"{verdict(max(flag['first_run_s'], flag['daily_run_s']), FLAG_TARGET_S)}"
     )
-    digests = time_digests()
+    digests = profile_digests() if "--profile-digests" in sys.argv else time_digests()
     print(
         f"send_weekly_digests to {digests['contacts']} contacts: {digests['seconds']} s, "
         f"{digests['messages_sent']} messages sent to the sink "

@@ -411,3 +411,14 @@ def analyse_tables() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def vacuum_and_analyse_tables() -> None:
+    """After the load has committed: clear the dead rows that recomputing the headlines left
+    (autovacuum would, later, where it is on) and refresh the statistics. VACUUM cannot run in a
+    transaction, so inside one (a test) only the statistics are refreshed."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        analyse_tables()
