@@ -13,7 +13,7 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tests.factories_open_data import build_open_data
-from tracker.changes import changes_since
+from tracker.changes import KIND_LABELS, changes_since, latest_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +165,62 @@ def test_query_count_does_not_grow(django_assert_max_num_queries, count):
             change.url  # noqa: B018 - reading the URL must not query
 
     assert len(changes) == 2 * count  # one update published and one deadline set each
+
+
+def a_busy_fortnight(recommendation) -> None:
+    """Updates, a correction and deadlines set, moved, met (three on one day), dropped and passed
+    between 1 and 10 November 2026."""
+    first = StatusUpdateFactory(recommendation=recommendation, published=True, published_at=at(2))
+    for day in (3, 4, 6):
+        StatusUpdateFactory(recommendation=recommendation, published=True, published_at=at(day))
+    StatusUpdateFactory(
+        recommendation=recommendation, published=True, published_at=at(7), corrects=first
+    )
+    with time_machine.travel(at(2)):
+        old = DeadlineFactory(recommendation=recommendation, due_date=datetime.date(2026, 12, 31))
+    with time_machine.travel(at(3)):
+        DeadlineFactory(recommendation=recommendation, supersedes=old)
+    with time_machine.travel(datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)):
+        for _ in range(3):
+            DeadlineFactory(recommendation=recommendation, met_on=datetime.date(2026, 11, 4))
+        DeadlineFactory(recommendation=recommendation, withdrawn_on=datetime.date(2026, 11, 5))
+        for day in (3, 5):
+            DeadlineFactory(
+                recommendation=recommendation,
+                precision="day",
+                due_date=datetime.date(2026, 11, day),
+            )
+
+
+@pytest.mark.parametrize("limit", [1, 2, 50])
+def test_latest_changes_are_the_first_of_each_kind_in_changes_since(recommendation, limit):
+    a_busy_fortnight(recommendation)
+    every = changes_since(NOV, datetime.date(2026, 11, 10))
+
+    found = latest_changes(NOV, datetime.date(2026, 11, 10), limit)
+
+    assert found.total == len(every) == 13
+    for kind in KIND_LABELS:
+        of_kind = [change for change in every if change.kind == kind]
+        assert found.counts[kind] == len(of_kind), kind
+        assert found.latest[kind] == of_kind[:limit], kind
+
+
+def test_latest_changes_refuses_a_reversed_period():
+    with pytest.raises(ValueError, match="before its start"):
+        latest_changes(datetime.date(2026, 11, 2), datetime.date(2026, 11, 1), 10)
+
+
+@pytest.mark.parametrize("count", [32, 2000])
+def test_latest_changes_query_count_does_not_grow(django_assert_max_num_queries, count):
+    with time_machine.travel(at(20)):
+        build_open_data(count)
+
+    with django_assert_max_num_queries(4):
+        found = latest_changes(NOV, datetime.date(2026, 11, 30), 50)
+        for changes in found.latest.values():
+            for change in changes:
+                change.url  # noqa: B018 - reading the URL must not query
+
+    assert found.counts["update"] == found.counts["deadline_set"] == count
+    assert len(found.latest["update"]) == len(found.latest["deadline_set"]) == min(count, 50)

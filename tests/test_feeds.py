@@ -19,6 +19,7 @@ from tests.factories_open_data import (
     SUBSCRIBER_EMAIL,
     build_open_data,
 )
+from tracker import feeds
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,19 @@ def test_feeds_issue_a_bounded_number_of_queries(client, django_assert_max_num_q
         assert entries(parse_atom(response)), url
         for secret in (DRAFT_SUMMARY, CONTACT_EMAIL, SUBSCRIBER_EMAIL):
             assert secret not in text, url
+
+
+def test_changes_feed_lists_the_latest_changes_and_says_how_many_there_are(client, monkeypatch):
+    report = ReportFactory(slug="inquiry", short_name="IICSA")
+    recommendation = RecommendationFactory(report=report, number=3)
+    for day in range(18, 23):
+        published_update(recommendation, day)
+    everything = parse_atom(client.get("/changes.atom"))
+    assert len(entries(everything)) == 5
+    assert "of 5 changes" not in everything.find(f"{ATOM}subtitle").text
+
+    monkeypatch.setattr(feeds, "CHANGES_FEED_LENGTH", 2)
+    capped = parse_atom(client.get("/changes.atom"))
+    ids = [e.find(f"{ATOM}id").text for e in entries(capped)]
+    assert ids == [e.find(f"{ATOM}id").text for e in entries(everything)][:2]
+    assert "The latest 2 of 5 changes are listed" in capped.find(f"{ATOM}subtitle").text

@@ -133,7 +133,8 @@ def public_view(client) -> dict[str, bytes]:
         cache.clear()
         response = client.get(path)
         assert response.status_code == 200, path
-        pages[path] = CSRF_TOKEN.sub(b"", response.content)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        pages[path] = CSRF_TOKEN.sub(b"", body)
     return pages
 
 

@@ -20,6 +20,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
+from icalendar import Calendar
 
 from tests.factories import (
     ContactFactory,
@@ -31,9 +32,9 @@ from tests.factories import (
 )
 from tests.factories_pages import NOW, build_sample
 from tests.private_services import database_url_for_subprocess
-from tracker import publishing, tasks
+from tracker import calendar_feed, publishing, tasks
 from tracker.ledger import publish_update
-from tracker.models import ImplementationStatus, StatusUpdate, Subscription
+from tracker.models import ImplementationStatus, Recommendation, StatusUpdate, Subscription
 from tracker.snapshots import take_snapshot
 from tracker.views import RecommendationListView
 
@@ -102,6 +103,7 @@ def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolv
         "recommendations/page/4/index.html",
         "owners/index.html",
         "owners/example-lead/index.html",
+        "reports/index.html",
         "reports/test-inquiry/index.html",
         "reports/test-inquiry/1/index.html",
         "reports/test-inquiry/1/updates.atom",
@@ -138,6 +140,7 @@ def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolv
     home = (out / "index.html").read_text()
     assert "Data as of 23 November 2026." in home
     assert 'href="/reports/test-inquiry/1/"' in home
+    assert 'href="/reports/"' in home  # the navigation's list of every report
     table = (out / "recommendations/index.html").read_text()
     assert 'href="/recommendations/page/2/"' in table
     assert 'href="/recommendations.csv"' in table
@@ -158,7 +161,8 @@ def test_a_published_page_is_the_live_page_with_its_links_pointed_at_files(sampl
         rewriter = publishing.LinkRewriter(plan.all_urls(), publishing.static_files())
 
         live_downloads = {
-            fmt: client.get(f"/recommendations/?_export={fmt}").content for fmt in ("csv", "json")
+            fmt: client.get(f"/recommendations/?_export={fmt}").getvalue()
+            for fmt in ("csv", "json")
         }
 
     published = (out / "reports/test-inquiry/1/index.html").read_text()
@@ -451,3 +455,90 @@ def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path):
     one, three = build(tmp_path / "one", "1"), build(tmp_path / "three", "3")
     assert len(one) > 50
     assert one == three
+
+
+# --- The published files are the live responses ---------------------------------------------------
+
+
+def test_every_published_file_is_what_the_live_site_sends_with_its_links_pointed_at_files(
+    sample, out, client, monkeypatch
+):
+    """Recommendations are rendered in batches, the table's pages from rows fetched once and the
+    calendars from events written once: each file is still, byte for byte, what the live site
+    sends an anonymous reader for that address."""
+    monkeypatch.setattr(publishing.TablePages, "MIN_LIST_PAGES", 1)  # the table's pages too
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        plan = publishing.SitePlan.from_database(NOW.date())
+        urls = plan.all_urls()
+        rewriter = publishing.LinkRewriter(
+            [*urls, *publishing.SITE_DOWNLOADS], publishing.static_files()
+        )
+        site = urlsplit(django_settings.SITE_URL)  # the host the published feeds name
+        for url in urls:
+            response = client.get(
+                url, HTTP_HOST=site.netloc or "localhost", secure=site.scheme == "https"
+            )
+            assert response.status_code == 200, url
+            live = response.getvalue()
+            file = publishing.file_for(url)
+            if file.endswith(".html"):
+                live = rewriter.rewrite(url, live.decode()).encode()
+            assert (out / file).read_bytes() == live, f"{file} differs from {url}"
+    kinds = {publishing.kind_of(url) for url in urls}
+    assert {"recommendation_detail", "recommendation_feed", "recommendation_badge"} <= kinds
+    assert {"report_detail", "owner_detail", "recommendation_list"} <= kinds
+    assert {"report_deadlines_calendar", "/"} <= kinds
+
+
+def test_recommendations_are_rendered_in_the_same_number_of_queries_however_many(
+    sample, django_assert_num_queries
+):
+    renderer = publishing.Renderer()
+    ids = list(Recommendation.objects.values_list("pk", flat=True))
+    assert len(ids) >= 8
+    with time_machine.travel(NOW, tick=False):
+        with django_assert_num_queries(5):
+            one = list(renderer.render_recommendations(ids[:1], NOW.date()))
+        with django_assert_num_queries(5):
+            every = list(renderer.render_recommendations(ids, NOW.date()))
+    assert len(one) == 3
+    assert len(every) == 3 * len(ids)
+
+
+def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sample, rf):
+    with time_machine.travel(NOW, tick=False):
+        DeadlineFactory(
+            recommendation=sample.unknown,
+            commitment="A long commitment, " * 8 + "with “quotes” and a\\backslash.",
+            stated_as="by the end of 2027",
+            due_date=datetime.date(2027, 12, 31),
+        )
+        today = NOW.date()
+        request = rf.get("/deadlines.ics")
+        deadlines = list(calendar_feed.open_deadlines(today))
+        assert len(deadlines) >= 2
+        for name, chosen in [("Every deadline", deadlines), ("No deadline", [])]:
+            calendar = Calendar()
+            for key, value in [
+                ("prodid", f"-//{django_settings.SITE_NAME}//Deadlines//EN"),
+                ("version", "2.0"),
+                ("calscale", "GREGORIAN"),
+                ("method", "PUBLISH"),
+                ("name", name),
+                ("x-wr-calname", name),
+            ]:
+                calendar.add(key, value)
+            description = (
+                "Open deadlines: promises neither met, withdrawn nor replaced by a later date. "
+                f"Data as of {today:%-d %B %Y}."
+            )
+            calendar.add("description", description)
+            calendar.add("x-wr-caldesc", description)
+            calendar.add(
+                "refresh-interval", calendar_feed.REFRESH, parameters={"VALUE": "DURATION"}
+            )
+            calendar.add("x-published-ttl", "PT12H")
+            for deadline in chosen:
+                calendar.add_component(calendar_feed.deadline_event(deadline, request, today))
+            assert calendar_feed.build_calendar(name, chosen, request, today) == calendar.to_ical()

@@ -33,9 +33,13 @@ PAGES = [
     "/reports/report-a/?as_of=2025-06-16",
     "/reports/report-a/1/",
     "/reports/report-a/1/?as_of=2025-06-16",
+    "/reports/",
+    "/reports/?as_of=2025-06-16",
     "/owners/",
+    "/owners/?as_of=2025-06-16",
     "/owners/owner-0/",
     "/owners/owner-1/?as_of=2025-06-16",
+    "/changes/",
     "/changes/?since=2020-01-01",
     "/data/",
     "/methodology/",
@@ -131,6 +135,21 @@ def test_query_count_does_not_grow_with_the_recommendations(
     with time_machine.travel(NOW, tick=False):
         build_ledger(count)
         for path in PAGES:
+            with django_assert_max_num_queries(MAX_QUERIES, info=path):
+                response = client.get(path)
+            assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize("reports", [3, 40])
+def test_dashboard_and_reports_page_queries_do_not_grow_with_the_reports(
+    client, django_assert_max_num_queries, reports
+):
+    """More reports than the dashboard shows scorecards for: the same bound."""
+    with time_machine.travel(NOW, tick=False):
+        for i in range(reports):
+            report = ReportFactory(slug=f"many-{i}", published_on=datetime.date(2022, 1, 1))
+            Recommendation.objects.create(report=report, number=1, title=f"Example {i}")
+        for path in ["/", "/?as_of=2025-06-16", "/reports/", "/reports/?as_of=2025-06-16"]:
             with django_assert_max_num_queries(MAX_QUERIES, info=path):
                 response = client.get(path)
             assert response.status_code == 200, path

@@ -142,6 +142,7 @@ def public_urls(world: World) -> dict[str, list[str]]:
     recs = reverse("recommendation_list")
     return {
         "home": ["/", f"/?as_of={today}"],
+        "report_list": [reverse("report_list"), f"{reverse('report_list')}?as_of={today}"],
         "report_detail": [reverse("report_detail", args=[slug])],
         "recommendation_detail": [
             reverse("recommendation_detail", args=own),

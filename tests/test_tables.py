@@ -7,10 +7,17 @@ import re
 
 import openpyxl
 import pytest
+import tablib
 import time_machine
+from django.forms import Select
+from django_tables2.rows import BoundRows
 
 from tests.factories import OwnershipFactory, RecommendationFactory, ReportFactory
 from tests.factories_pages import NOW, build_sample
+from tracker import tables
+from tracker.as_of import parse_as_of
+from tracker.filters import PlainSelect
+from tracker.models import ImplementationStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +41,13 @@ def download(client, query: str, export: str):
     return response
 
 
+def body(response) -> bytes:
+    """A download's bytes: CSV and JSON are streamed, XLSX is not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def csv_rows(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(body(response).decode())))
 
 
 @pytest.mark.parametrize(
@@ -107,6 +119,23 @@ def test_pagination_keeps_the_filters(client):
     assert "Page 1 of 2 (60 recommendations)." in first.content.decode()
 
 
+def test_pages_of_a_sort_with_ties_hold_every_row_once(client):
+    report = ReportFactory(slug="big")
+    for number in range(1, 61):
+        RecommendationFactory(report=report, number=number, status=ImplementationStatus.IN_PROGRESS)
+
+    first = numbers_shown(client.get("/recommendations/?sort=status"))
+    second = numbers_shown(client.get("/recommendations/?sort=status&page=2"))
+
+    assert len(first) == 50
+    assert sorted(first + second) == sorted(f"big/{number}" for number in range(1, 61))
+
+
+def test_a_page_that_does_not_exist_is_not_found(client, sample):
+    assert client.get("/recommendations/?page=2").status_code == 404
+    assert client.get("/recommendations/?page=two").status_code == 404
+
+
 def test_download_links_keep_the_filters(client, sample):
     html = client.get("/recommendations/?report=test-inquiry&overdue=yes&page=1").content.decode()
 
@@ -146,7 +175,7 @@ def test_downloads_of_every_page_not_just_the_first(client):
 def test_download_as_of_a_past_date(client, sample):
     response = download(client, "as_of=2025-04-15", "json")
 
-    rows = json.loads(response.content)
+    rows = json.loads(body(response))
     assert "recommendations-as-of-2025-04-15.json" in response["Content-Disposition"]
     assert [row["Data as of"] for row in rows] == ["2025-04-15", "2025-04-15"]
     assert rows[0]["Deadline"] == "Overdue: due 31 March 2025, 15 days overdue"
@@ -186,6 +215,87 @@ def test_xlsx_neutralises_spreadsheet_formulas_and_holds_the_filtered_rows(clien
 
 
 def test_json_keeps_values_exactly(client, dangerous):
-    rows = json.loads(download(client, "q=HYPERLINK", "json").content)
+    rows = json.loads(body(download(client, "q=HYPERLINK", "json")))
 
     assert rows[0]["Recommendation"] == '=HYPERLINK("http://example.org","click")'
+
+
+def built_in_memory(export_format: str, as_of: str = "") -> bytes:
+    """The download as tablib built it in memory from the whole table, before it was streamed."""
+    with time_machine.travel(NOW, tick=False):
+        day = parse_as_of(as_of)
+        table = tables.RecommendationTable(tables.table_queryset(day), as_of=day)
+    values = table.as_values(spreadsheet_safe=export_format == "csv")
+    dataset = tablib.Dataset(headers=next(values))
+    for row in values:
+        dataset.append(row)
+    return dataset.export(export_format).encode()
+
+
+@pytest.mark.parametrize("export_format", ["csv", "json"])
+@pytest.mark.parametrize("as_of", ["", "2025-04-15"])
+def test_downloads_stream_the_same_bytes_as_before(client, dangerous, export_format, as_of):
+    response = download(client, f"as_of={as_of}", export_format)
+
+    content = body(response)
+
+    assert response.streaming
+    assert content == built_in_memory(export_format, as_of)
+    assert b"HYPERLINK" in content
+
+
+@pytest.mark.parametrize("export_format", ["csv", "json"])
+def test_downloads_are_written_a_chunk_of_rows_at_a_time(
+    client, sample, monkeypatch, export_format
+):
+    whole = body(download(client, "", export_format))
+    monkeypatch.setattr(tables, "ROWS_PER_CHUNK", 2)
+
+    chunks = list(download(client, "", export_format).streaming_content)
+
+    assert len(chunks) == 2  # three rows (and the CSV's header row), two a chunk
+    assert b"".join(chunks) == whole
+
+
+def test_an_empty_download_still_has_its_header_row(client, sample):
+    assert body(download(client, "q=nothing-matches-this", "csv")).startswith(b"Report,No.,")
+    assert body(download(client, "q=nothing-matches-this", "json")) == b"[]"
+
+
+def without_blank_lines(html: str) -> list[str]:
+    return [line for line in html.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("value", "attrs"),
+    [
+        ("", {"id": "id_status"}),
+        ("in_progress", {"id": "id_status", "aria-invalid": "true", "required": True}),
+        ("<b>", {"id": "id_status", "disabled": False}),
+    ],
+)
+def test_the_filters_selects_have_the_markup_of_djangos_own(value, attrs):
+    choices = [
+        ("", "Any status"),
+        ("in_progress", "In progress"),
+        ("Grouped", [("a", "A & B"), ("b", '"B"')]),
+    ]
+
+    plain = PlainSelect(choices=choices).render("status", value, attrs=attrs)
+    django = Select(choices=choices).render("status", value, attrs=attrs)
+
+    assert without_blank_lines(plain) == without_blank_lines(django)
+
+
+def test_the_table_renders_as_django_tables2_itself_would(rf, dangerous):
+    """The base table's quicker rows (tracker.tables.Rows) give what django-tables2's own give."""
+    with time_machine.travel(NOW, tick=False):
+        day = parse_as_of("")
+        quick = tables.RecommendationTable(tables.table_queryset(day), as_of=day)
+        stock = tables.RecommendationTable(tables.table_queryset(day), as_of=day)
+    stock.rows = BoundRows(data=stock.data, table=stock)
+    request = rf.get("/recommendations/")
+
+    assert list(quick.as_values()) == list(stock.as_values())
+    assert quick.as_html(request) == stock.as_html(request)
+    assert "HYPERLINK" in quick.as_html(request)

@@ -7,8 +7,14 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from tests.factories import StatusUpdateFactory
+from tests.factories import (
+    DeadlineFactory,
+    RecommendationFactory,
+    ReportFactory,
+    StatusUpdateFactory,
+)
 from tests.factories_pages import NOW, build_sample, publish
+from tracker import views
 from tracker.ledger import refresh_headline_status
 from tracker.models import ImplementationStatus, StatusUpdate
 
@@ -16,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC_PAGES = [
     "/",
+    "/reports/",
     "/recommendations/",
     "/reports/test-inquiry/",
     "/reports/test-inquiry/1/",
@@ -243,6 +250,91 @@ def test_recommendation_timeline_is_newest_first_with_dates_and_sources(client, 
     assert "Source: Example update" in text
 
 
+def build_reports(count: int) -> None:
+    """`count` reports published a day apart; report i has i % 5 overdue recommendations and one
+    with no deadline."""
+    for i in range(count):
+        report = ReportFactory(
+            slug=f"report-{i:02}",
+            title=f"Example report {i:02}",
+            published_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
+        )
+        for number in range(1, i % 5 + 1):
+            DeadlineFactory(recommendation=RecommendationFactory(report=report, number=number))
+        RecommendationFactory(report=report, number=9)
+
+
+def test_dashboard_with_few_reports_shows_every_scorecard(client, sample):
+    html = client.get("/").content.decode()
+
+    assert re.findall(r'<h2 id="report-([\w-]+)"', html) == ["test-inquiry", "second-inquiry"]
+    assert "reports together" not in html
+    assert "See the figures of all" not in html
+
+
+def test_dashboard_with_as_many_reports_as_scorecards_shows_them_all(client):
+    with time_machine.travel(NOW, tick=False):
+        build_reports(views.DASHBOARD_SCORECARDS)
+        html = client.get("/").content.decode()
+
+    assert len(re.findall(r'<h2 id="report-report-', html)) == views.DASHBOARD_SCORECARDS
+    assert "reports together" not in html
+
+
+def test_dashboard_with_many_reports_shows_totals_the_most_overdue_and_links_to_all(client):
+    with time_machine.travel(NOW, tick=False):
+        build_reports(15)
+        response = client.get("/")
+    html = response.content.decode()
+    text = text_of(response)
+
+    # Most overdue first (4, 3, 2, 1 each), then the most recently published.
+    assert re.findall(r'<h3 id="report-(report-\d+)"', html) == [
+        "report-14", "report-09", "report-04", "report-13", "report-08", "report-03",
+        "report-12", "report-07", "report-02", "report-11", "report-06", "report-01",
+    ]  # fmt: skip
+    assert "All 15 reports together" in text
+    assert "45 not yet assessed" in text
+    assert "Reports 15 Recommendations 45 Overdue 30 No deadline set 15" in text
+    assert "Reports with the most overdue recommendations" in text
+    assert "See the figures of all 15 reports" in text
+    assert '<a href="/reports/">See the figures of all 15 reports</a>' in html
+    # The overdue list still counts every report's overdue recommendations.
+    assert "30 recommendations had a promised date pass" in text
+
+
+def test_reports_page_lists_every_report_with_its_figures(client, sample):
+    response = client.get("/reports/")
+    html = response.content.decode()
+    text = text_of(response)
+
+    assert "<h1>Reports: every inquiry report and its recommendations</h1>" in html
+    assert "<caption>Reports and their recommendations as of 23 November 2026</caption>" in html
+    header = "Report Published Recommendations Implemented Partially implemented In progress"
+    assert header in text
+    # Newest first. Recommendations, the six statuses from implemented to not yet assessed,
+    # overdue, no deadline set.
+    assert "Second inquiry: audit 16 June 2025 1 1 0 0 0 0 0 0 0" in text
+    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 1 1" in text
+    assert text.index("Second inquiry: audit") < text.index("Test inquiry: final report")
+    assert "All 2 reports 3 1 0 1 0 0 1 1 1" in text
+    assert 'href="/recommendations/?report=test-inquiry&amp;overdue=yes"' in html
+
+
+def test_reports_page_as_of_a_past_date(client, sample):
+    response = client.get("/reports/?as_of=2025-06-16")
+    text = text_of(response)
+
+    assert "You are looking at this page as it stood on 16 June 2025." in text
+    # The deadline had moved to the end of 2025, so nothing was overdue; the second report's
+    # recommendation was not yet assessed, and its deadline was promised only on 1 July 2025.
+    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 0 1" in text
+    assert "Second inquiry: audit 16 June 2025 1 0 0 0 0 0 1 0 1" in text
+    assert 'href="/reports/test-inquiry/?as_of=2025-06-16"' in response.content.decode()
+    assert "Second inquiry" not in text_of(client.get("/reports/?as_of=2025-06-15"))
+    assert client.get("/reports/?as_of=tomorrow").status_code == 400
+
+
 def test_corrections_say_what_they_correct(client, sample):
     original = StatusUpdate.objects.get(summary="An example consultation opened.")
     publish(
@@ -306,6 +398,23 @@ def test_owners_page_lists_overdue_items_that_went_silent(client, sample):
     )
 
 
+def test_owners_page_lists_the_most_overdue_silent_items_and_says_how_many(
+    client, sample, monkeypatch
+):
+    monkeypatch.setattr(views, "SILENT_LIST_LENGTH", 1)
+    later = RecommendationFactory(report=sample.second_report, number=2, title="A later one")
+    DeadlineFactory(recommendation=later, due_date=datetime.date(2025, 12, 31))
+
+    text = text_of(client.get("/owners/"))
+
+    assert (
+        "2 overdue recommendations had no update describing the last 90 days, most overdue "
+        "first. The 1 most overdue is listed here;" in text
+    )
+    assert "Test 1: Create an example authority due 31 December 2025" in text
+    assert "A later one" not in text
+
+
 def test_owner_page_lists_what_it_owns(client, sample):
     text = text_of(client.get("/owners/example-wales/"))
 
@@ -348,6 +457,16 @@ def test_changes_since_a_date_lists_moves_and_items_that_became_overdue(client, 
     assert "Test 1: deadline moved from Q1 2025 to 2025" in text
     assert "Test 1: overdue since 1 January 2026" in text
     assert "The example plan was published." in text
+
+
+def test_changes_lists_the_latest_of_each_kind_and_says_how_many(client, sample, monkeypatch):
+    monkeypatch.setattr(views, "CHANGES_SECTION_LENGTH", 1)
+
+    text = text_of(client.get("/changes/?since=2025-04-01"))
+
+    assert "2 in this period; the latest 1 is listed here." in text
+    assert "The example plan was published." in text
+    assert "The example Welsh part has not begun." not in text
 
 
 def test_changes_refuses_a_bad_date(client, sample):

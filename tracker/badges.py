@@ -98,9 +98,12 @@ def short_date(day: datetime.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def badge_svg(badge: Badge) -> str:
+    return render_to_string("tracker/badges/badge.svg", {"badge": badge})
+
+
 def svg_response(badge: Badge, as_of: datetime.date) -> HttpResponse:
-    body = render_to_string("tracker/badges/badge.svg", {"badge": badge})
-    response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    response = HttpResponse(badge_svg(badge), content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response["X-Data-As-Of"] = as_of.isoformat()
     response["Access-Control-Allow-Origin"] = "*"
@@ -125,14 +128,18 @@ def recommendation_badge(request, slug: str, number: int) -> HttpResponse:
         Recommendation.objects.select_related("report"), report__slug=slug, number=number
     )
     today = timezone.localdate()
+    return svg_response(recommendation_status_badge(recommendation, today), today)
+
+
+def recommendation_status_badge(recommendation: Recommendation, today: datetime.date) -> Badge:
+    """The badge of a recommendation (with its report) on `today`."""
     status = ImplementationStatus(recommendation.status)
-    badge = Badge(
+    return Badge(
         label=f"{recommendation.report.short_name} {recommendation.number}",
         message=f"{status.label} · as of {short_date(today)}",
         label_colours=LABEL_COLOURS,
         message_colours=STATUS_COLOURS[status],
     )
-    return svg_response(badge, today)
 
 
 def report_badge(request, slug: str) -> HttpResponse:

@@ -7,6 +7,7 @@ UID that stays the same for as long as the deadline does, so calendars update it
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from tracker.models import Deadline, Report
 from tracker.periods import describe_due
 
 REFRESH = datetime.timedelta(hours=12)
+CALENDAR_END = b"END:VCALENDAR\r\n"
+FOLD_OCTETS = 74  # icalendar folds lines longer than this (RFC 5545: 75 octets with the break)
 
 
 def open_deadlines(on: datetime.date) -> QuerySet[Deadline]:
@@ -80,6 +83,13 @@ def deadline_event(deadline: Deadline, request, as_of: datetime.date) -> Event:
 
 
 def build_calendar(name: str, deadlines, request, as_of: datetime.date) -> bytes:
+    return calendar_ical(name, (event_ical(d, request, as_of) for d in deadlines), as_of)
+
+
+def calendar_ical(name: str, events: Iterable[bytes], as_of: datetime.date) -> bytes:
+    """The calendar holding these events (each from `event_ical`), as `Calendar.to_ical` writes
+    it: its own lines, the events' lines, then its end. An event is written once however many
+    calendars hold it (the published view writes every report's as well as the whole one)."""
     calendar = Calendar()
     calendar.add("prodid", f"-//{settings.SITE_NAME}//Deadlines//EN")
     calendar.add("version", "2.0")
@@ -95,9 +105,24 @@ def build_calendar(name: str, deadlines, request, as_of: datetime.date) -> bytes
     calendar.add("x-wr-caldesc", description)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT12H")
-    for deadline in deadlines:
-        calendar.add_component(deadline_event(deadline, request, as_of))
-    return calendar.to_ical()
+    head = lines_ical(calendar.content_lines())
+    if not head.endswith(CALENDAR_END):
+        raise ValueError("An iCalendar calendar ends with END:VCALENDAR.")
+    return head[: -len(CALENDAR_END)] + b"".join(events) + CALENDAR_END
+
+
+def event_ical(deadline: Deadline, request, as_of: datetime.date) -> bytes:
+    return lines_ical(deadline_event(deadline, request, as_of).content_lines())
+
+
+def lines_ical(lines: Iterable[str]) -> bytes:
+    """As `Contentlines.to_ical`: each line folded, CRLF after each. A line of at most
+    FOLD_OCTETS octets is left as it is, and is not handed to the (slow) folding."""
+    return b"".join(
+        (line.encode() if len(line) <= FOLD_OCTETS and line.isascii() else line.to_ical()) + b"\r\n"
+        for line in lines
+        if line
+    )
 
 
 def calendar_response(body: bytes, as_of: datetime.date, filename: str) -> HttpResponse:

@@ -14,14 +14,17 @@ Drafts are never changes. A fixed number of queries, whatever the number of chan
 from __future__ import annotations
 
 import datetime
+import functools
+import heapq
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tracker.models import Deadline, Recommendation, StatusUpdate
 from tracker.periods import describe_due
 
+ONE_DAY = datetime.timedelta(days=1)
 KIND_LABELS = {
     "update": "New update",
     "correction": "Correction",
@@ -69,58 +72,68 @@ def due_words(deadline: Deadline) -> str:
     return f"“{deadline.stated_as}” ({describe_due(deadline.due_date, deadline.precision)})"
 
 
-def update_changes(since: datetime.date, until: datetime.date) -> list[Change]:
-    updates = (
+def _updates_in(since: datetime.date, until: datetime.date):
+    return (
         StatusUpdate.objects.published()
         .filter(published_at__gte=start_of_day(since))
         .filter(published_at__lt=start_of_day(until + datetime.timedelta(days=1)))
-        .select_related("recommendation__report", "organisation", "corrects")
     )
-    changes = []
-    for update in updates:
-        is_correction = update.corrects_id is not None
-        scope = f" ({update.organisation.name}'s part)" if update.organisation_id else ""
-        title = f"{label(update.recommendation)}{scope}: {update.get_status_display()}"
+
+
+def update_changes(since: datetime.date, until: datetime.date) -> list[Change]:
+    updates = _updates_in(since, until).select_related(
+        "recommendation__report", "organisation", "corrects"
+    )
+    return [change_of_update(update) for update in updates]
+
+
+def change_of_update(update: StatusUpdate) -> Change:
+    is_correction = update.corrects_id is not None
+    scope = f" ({update.organisation.name}'s part)" if update.organisation_id else ""
+    title = f"{label(update.recommendation)}{scope}: {update.get_status_display()}"
+    summary = (
+        f"{update.summary} Describes {update.describes_on:%-d %B %Y}; "
+        f"{update.get_account_display().lower()}."
+    )
+    if is_correction:
         summary = (
-            f"{update.summary} Describes {update.describes_on:%-d %B %Y}; "
-            f"{update.get_account_display().lower()}."
+            f"Corrects the update describing {update.corrects.describes_on:%-d %B %Y}. " + summary
         )
-        if is_correction:
-            summary = (
-                f"Corrects the update describing {update.corrects.describes_on:%-d %B %Y}. "
-                + summary
-            )
-        published_at = timezone.localtime(update.published_at)
-        changes.append(
-            Change(
-                kind="correction" if is_correction else "update",
-                on=published_at.date(),
-                at=published_at,
-                recommendation=update.recommendation,
-                title=title,
-                summary=summary,
-                source_url=update.source_url,
-                source_title=update.source_title,
-                key=f"update-{update.pk}",
-            )
-        )
-    return changes
+    published_at = timezone.localtime(update.published_at)
+    return Change(
+        kind="correction" if is_correction else "update",
+        on=published_at.date(),
+        at=published_at,
+        recommendation=update.recommendation,
+        title=title,
+        summary=summary,
+        source_url=update.source_url,
+        source_title=update.source_title,
+        key=f"update-{update.pk}",
+    )
 
 
-def deadline_changes(since: datetime.date, until: datetime.date) -> list[Change]:
+def _deadlines_in(since: datetime.date, until: datetime.date):
+    """Deadlines with a change in the period (a superset: `deadline_kinds` says which)."""
     start, end = start_of_day(since), start_of_day(until + datetime.timedelta(days=1))
     # A deadline falls overdue the day after it is due, so those due in [since - 1, until - 1].
     fell_due = Q(due_date__gte=since - datetime.timedelta(days=1), due_date__lt=until)
-    deadlines = (
-        Deadline.objects.filter(
-            Q(created_at__gte=start, created_at__lt=end)
-            | Q(met_on__gte=since, met_on__lte=until)
-            | Q(withdrawn_on__gte=since, withdrawn_on__lte=until)
-            | (Q(pk__in=Deadline.objects.open().values("pk")) & fell_due)
-        )
-        .select_related("recommendation__report", "organisation", "supersedes")
-        .select_related("superseded_by")
+    return Deadline.objects.filter(
+        Q(created_at__gte=start, created_at__lt=end)
+        | Q(met_on__gte=since, met_on__lte=until)
+        | Q(withdrawn_on__gte=since, withdrawn_on__lte=until)
+        | (Q(pk__in=Deadline.objects.open().values("pk")) & fell_due)
     )
+
+
+def _with_related(deadlines):
+    return deadlines.select_related(
+        "recommendation__report", "organisation", "supersedes"
+    ).select_related("superseded_by")
+
+
+def deadline_changes(since: datetime.date, until: datetime.date) -> list[Change]:
+    deadlines = _with_related(_deadlines_in(since, until))
     changes = []
     for deadline in deadlines:
         changes.extend(changes_of_deadline(deadline, since, until))
@@ -144,64 +157,106 @@ def changes_of_deadline(
             summary=summary,
             source_url=deadline.source_url,
             source_title=deadline.source_title,
-            key=f"{kind.replace('_', '-')}-{deadline.pk}",
+            key=change_key(kind, deadline.pk),
         )
 
     changes = []
-    recorded = timezone.localtime(deadline.created_at)
-    if since <= recorded.date() <= until:
-        if deadline.supersedes_id:
+    kinds = deadline_kinds(
+        deadline.created_at,
+        deadline.supersedes_id,
+        deadline.met_on,
+        deadline.withdrawn_on,
+        deadline.due_date,
+        deadline.is_superseded,
+        since,
+        until,
+    )
+    for kind, at in kinds:
+        if kind == "deadline_moved":
             old = deadline.supersedes
             reason = f" Reason given: {deadline.change_reason}" if deadline.change_reason else ""
             changes.append(
                 change(
-                    "deadline_moved",
-                    deadline.created_at,
+                    kind,
+                    at,
                     f"deadline moved from {describe_due(old.due_date, old.precision)} "
                     f"to {describe_due(deadline.due_date, deadline.precision)}",
                     f"{promise} This replaces {due_words(old)}.{reason}",
                 )
             )
-        else:
+        elif kind == "deadline_set":
             changes.append(
                 change(
-                    "deadline_set",
-                    deadline.created_at,
+                    kind,
+                    at,
                     f"deadline set for {describe_due(deadline.due_date, deadline.precision)}",
                     promise,
                 )
             )
-    if deadline.met_on and since <= deadline.met_on <= until:
-        changes.append(
-            change(
-                "deadline_met",
-                start_of_day(deadline.met_on),
-                f"deadline met on {deadline.met_on:%-d %B %Y}",
-                promise,
+        elif kind == "deadline_met":
+            changes.append(
+                change(kind, at, f"deadline met on {deadline.met_on:%-d %B %Y}", promise)
             )
-        )
-    if deadline.withdrawn_on and since <= deadline.withdrawn_on <= until:
-        reason = f" Reason given: {deadline.change_reason}" if deadline.change_reason else ""
-        changes.append(
-            change(
-                "deadline_withdrawn",
-                start_of_day(deadline.withdrawn_on),
-                f"deadline dropped on {deadline.withdrawn_on:%-d %B %Y}",
-                f"{promise}{reason}",
+        elif kind == "deadline_withdrawn":
+            reason = f" Reason given: {deadline.change_reason}" if deadline.change_reason else ""
+            changes.append(
+                change(
+                    kind,
+                    at,
+                    f"deadline dropped on {deadline.withdrawn_on:%-d %B %Y}",
+                    f"{promise}{reason}",
+                )
             )
-        )
-    overdue_from = deadline.due_date + datetime.timedelta(days=1)
-    is_open = not (deadline.met_on or deadline.withdrawn_on or deadline.is_superseded)
-    if is_open and since <= overdue_from <= until:
-        changes.append(
-            change(
-                "deadline_overdue",
-                start_of_day(overdue_from),
-                f"overdue since {overdue_from:%-d %B %Y}",
-                f"{promise} It was neither met nor replaced by its due date.",
+        else:
+            overdue_from = deadline.due_date + datetime.timedelta(days=1)
+            changes.append(
+                change(
+                    kind,
+                    at,
+                    f"overdue since {overdue_from:%-d %B %Y}",
+                    f"{promise} It was neither met nor replaced by its due date.",
+                )
             )
-        )
     return changes
+
+
+def deadline_kinds(
+    created_at: datetime.datetime,
+    supersedes_id: int | None,
+    met_on: datetime.date | None,
+    withdrawn_on: datetime.date | None,
+    due_date: datetime.date,
+    is_superseded: bool,
+    since: datetime.date,
+    until: datetime.date,
+    day_start=start_of_day,
+) -> list[tuple[str, datetime.datetime]]:
+    """The changes one deadline made in the period: (kind, when) pairs, from its own columns.
+
+    `day_start` is `start_of_day`, cached when this is called for many deadlines.
+    """
+    kinds = []
+    if day_start(since) <= created_at < day_start(until + ONE_DAY):
+        kinds.append(("deadline_moved" if supersedes_id else "deadline_set", created_at))
+    if met_on and since <= met_on <= until:
+        kinds.append(("deadline_met", day_start(met_on)))
+    if withdrawn_on and since <= withdrawn_on <= until:
+        kinds.append(("deadline_withdrawn", day_start(withdrawn_on)))
+    overdue_from = due_date + ONE_DAY
+    is_open = not (met_on or withdrawn_on or is_superseded)
+    if is_open and since <= overdue_from <= until:
+        kinds.append(("deadline_overdue", day_start(overdue_from)))
+    return kinds
+
+
+KEY_PREFIXES = {
+    kind: "update-" if kind in {"update", "correction"} else f"{kind.replace('_', '-')}-"
+    for kind in KIND_LABELS
+}
+
+
+def change_key(kind: str, pk: int) -> str:
+    return f"{KEY_PREFIXES[kind]}{pk}"
 
 
 def changes_since(since: datetime.date, until: datetime.date) -> list[Change]:
@@ -210,3 +265,62 @@ def changes_since(since: datetime.date, until: datetime.date) -> list[Change]:
         raise ValueError("The end of the period comes before its start.")
     changes = update_changes(since, until) + deadline_changes(since, until)
     return sorted(changes, key=lambda change: (change.at, change.key), reverse=True)
+
+
+@dataclass
+class LatestChanges:
+    """Per kind: how many changes the period holds, and the latest few of them, latest first."""
+
+    counts: dict[str, int]
+    latest: dict[str, list[Change]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def latest_changes(since: datetime.date, until: datetime.date, limit: int) -> LatestChanges:
+    """The latest `limit` changes of each kind from `since` to `until` (both inclusive), and how
+    many there are of each: four queries whatever the number. Which changes there are is read
+    from a few columns of each row; only the rows shown are then loaded whole."""
+    if until < since:
+        raise ValueError("The end of the period comes before its start.")
+    candidates: dict[str, list[tuple[datetime.datetime, str, int]]] = {k: [] for k in KIND_LABELS}
+    updates = _updates_in(since, until)
+    for pk, published_at, corrects_id in updates.values_list(
+        "pk", "published_at", "corrects_id"
+    ).order_by():
+        kind = "correction" if corrects_id else "update"
+        candidates[kind].append((published_at, change_key(kind, pk), pk))
+    day_start = functools.cache(start_of_day)  # a few distinct days for thousands of rows
+    deadlines = _deadlines_in(since, until).annotate(
+        superseded=Exists(Deadline.objects.filter(supersedes=OuterRef("pk")))
+    )
+    for pk, *columns in deadlines.values_list(
+        "pk", "created_at", "supersedes_id", "met_on", "withdrawn_on", "due_date", "superseded"
+    ).order_by():
+        for kind, at in deadline_kinds(*columns, since, until, day_start):
+            candidates[kind].append((at, change_key(kind, pk), pk))
+
+    # The same order as `changes_since`: latest first, then by key.
+    chosen = {kind: heapq.nlargest(limit, rows) for kind, rows in candidates.items()}
+    keys = {key for rows in chosen.values() for _at, key, _pk in rows}
+    update_pks = [pk for k in ("update", "correction") for _at, _key, pk in chosen[k]]
+    deadline_pks = {
+        pk for k, rows in chosen.items() if k not in {"update", "correction"} for *_, pk in rows
+    }
+    shown = []
+    if update_pks:
+        related = updates.filter(pk__in=update_pks).select_related(
+            "recommendation__report", "organisation", "corrects"
+        )
+        shown += [change_of_update(update) for update in related]
+    if deadline_pks:
+        for deadline in _with_related(Deadline.objects.filter(pk__in=deadline_pks)):
+            shown += [c for c in changes_of_deadline(deadline, since, until) if c.key in keys]
+    latest: dict[str, list[Change]] = {kind: [] for kind in KIND_LABELS}
+    for change in sorted(shown, key=lambda change: (change.at, change.key), reverse=True):
+        latest[change.kind].append(change)
+    return LatestChanges(
+        counts={kind: len(rows) for kind, rows in candidates.items()}, latest=latest
+    )

@@ -7,7 +7,7 @@ an `X-Data-As-Of` header.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -18,11 +18,13 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 
-from tracker.changes import Change, changes_since
+from tracker.changes import Change, latest_changes
 from tracker.models import Recommendation, Report, StatusUpdate
 
 FEED_LENGTH = 50
 DEFAULT_CHANGE_DAYS = 30
+# The changes feed carries the latest this many; the changes page and the downloads hold the rest.
+CHANGES_FEED_LENGTH = 100
 MAX_CHANGE_DAYS = 366
 
 
@@ -163,10 +165,33 @@ class RecommendationUpdatesFeed(UpdatesFeed):
         return self.updates().filter(recommendation=recommendation)[:FEED_LENGTH]
 
 
+class _GivenUpdatesFeed(RecommendationUpdatesFeed):
+    def __init__(self, updates: list[StatusUpdate]):
+        self.given = updates
+
+    def items(self, recommendation: Recommendation) -> list[StatusUpdate]:
+        return self.given
+
+
+def recommendation_feed_body(
+    recommendation: Recommendation, published: list[StatusUpdate], request
+) -> bytes:
+    """The recommendation's feed, as `RecommendationUpdatesFeed` writes it, from its published
+    updates fetched already (in any order, each with its organisation and the update it corrects;
+    the recommendation with its report)."""
+    newest = sorted(published, key=lambda update: (update.published_at, update.pk), reverse=True)
+    for update in newest:
+        update.recommendation = recommendation
+    feed = _GivenUpdatesFeed(newest[:FEED_LENGTH]).get_feed(recommendation, request)
+    return feed.writeString("utf-8").encode()
+
+
 @dataclass(frozen=True)
 class Window:
     since: datetime.date
     until: datetime.date
+    latest: list[Change] = field(default_factory=list)  # latest first, at most the feed's length
+    total: int = 0  # how many changes the window holds in all
 
     @property
     def days(self) -> int:
@@ -180,6 +205,15 @@ def parse_days(raw: str | None) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_CHANGE_DAYS:
         raise ValueError(f"days must be a whole number from 1 to {MAX_CHANGE_DAYS}, not “{raw}”.")
     return int(raw)
+
+
+def shown_words(window: Window) -> str:
+    if window.total <= len(window.latest):
+        return ""
+    return (
+        f"The latest {len(window.latest)} of {window.total} changes are listed; every change "
+        "also appears on its recommendation's page and in its feed. "
+    )
 
 
 class ChangesFeed(BaseFeed):
@@ -200,7 +234,17 @@ class ChangesFeed(BaseFeed):
     def get_object(self, request) -> Window:
         days = parse_days(request.GET.get("days"))
         until = timezone.localdate()
-        return Window(since=until - datetime.timedelta(days=days - 1), until=until)
+        since = until - datetime.timedelta(days=days - 1)
+        found = latest_changes(since, until, CHANGES_FEED_LENGTH)
+        # The latest of each kind hold the latest of all kinds.
+        merged = sorted(
+            (change for changes in found.latest.values() for change in changes),
+            key=lambda change: (change.at, change.key),
+            reverse=True,
+        )
+        return Window(
+            since=since, until=until, latest=merged[:CHANGES_FEED_LENGTH], total=found.total
+        )
 
     def title(self, window: Window) -> str:
         return f"{settings.SITE_NAME}: changes in the last {window.days} days"
@@ -209,7 +253,7 @@ class ChangesFeed(BaseFeed):
         return (
             f"What changed from {window.since:%-d %B %Y} to {window.until:%-d %B %Y}: new "
             "updates, corrections, deadlines set, moved, met, dropped or passed. "
-            f"{as_of_words(window.until)}"
+            f"{shown_words(window)}{as_of_words(window.until)}"
         )
 
     def link(self, window: Window) -> str:
@@ -219,7 +263,7 @@ class ChangesFeed(BaseFeed):
         return f"{reverse('changes_feed')}?days={window.days}"
 
     def items(self, window: Window) -> list[Change]:
-        return changes_since(window.since, window.until)
+        return window.latest
 
     def item_title(self, change: Change) -> str:
         return f"{change.kind_label}: {change.title}"

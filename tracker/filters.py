@@ -10,19 +10,66 @@ then annotates what it needs for today.
 """
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from tracker.as_of import with_headline_response
-from tracker.models import ImplementationStatus, Organisation, Report, ResponseKind
+from tracker.models import ImplementationStatus, Organisation, Ownership, Report, ResponseKind
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 def _annotated(queryset: QuerySet, name: str) -> bool:
     return name in queryset.query.annotations
+
+
+def _attributes(attrs: dict) -> str:
+    """HTML attributes as Django's `attrs.html` writes them: True bare, False left out."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class PlainSelect(forms.Select):
+    """A `<select>` written out in Python, with the markup of Django's own.
+
+    Django renders a template for every option; with 160 owners and 150 reports that was a
+    third of the table page's time.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group_name, options, _ in widget["optgroups"]:
+            rendered = format_html_join(
+                "",
+                '\n  <option value="{}"{}>{}</option>',
+                (
+                    (option["value"], _attributes(option["attrs"]), option["label"])
+                    for option in options
+                ),
+            )
+            if group_name:
+                rendered = format_html(
+                    '\n  <optgroup label="{}">{}\n  </optgroup>', group_name, rendered
+                )
+            groups.append(rendered)
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            _attributes(widget["attrs"]),
+            format_html_join("", "{}", ((group,) for group in groups)),
+        )
 
 
 class RecommendationFilter(django_filters.FilterSet):
@@ -32,28 +79,39 @@ class RecommendationFilter(django_filters.FilterSet):
         queryset=Report.objects.order_by("published_on", "slug"),
         empty_label="All reports",
         label="Report",
+        widget=PlainSelect,
     )
     owner = django_filters.ModelChoiceFilter(
         method="filter_owner",
         to_field_name="slug",
-        queryset=Organisation.objects.filter(ownerships__isnull=False).distinct().order_by("name"),
+        # Organisations that own something: a semi-join, not a DISTINCT over every ownership.
+        queryset=Organisation.objects.filter(
+            Exists(Ownership.objects.filter(organisation=OuterRef("pk")))
+        ).order_by("name"),
         empty_label="All owners",
         label="Owner",
+        widget=PlainSelect,
     )
     status = django_filters.ChoiceFilter(
         method="filter_status",
         choices=ImplementationStatus.choices,
         empty_label="Any status",
         label="Implementation status",
+        widget=PlainSelect,
     )
     response = django_filters.ChoiceFilter(
         method="filter_response",
         choices=ResponseKind.choices,
         empty_label="Any response",
         label="Response (lead owner)",
+        widget=PlainSelect,
     )
     overdue = django_filters.ChoiceFilter(
-        method="filter_overdue", choices=YES_NO, empty_label="Either", label="Overdue"
+        method="filter_overdue",
+        choices=YES_NO,
+        empty_label="Either",
+        label="Overdue",
+        widget=PlainSelect,
     )
     q = django_filters.CharFilter(method="filter_text", label="Search title and wording")
 

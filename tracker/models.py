@@ -636,6 +636,12 @@ class StatusUpdate(TimeStampedModel):
                 condition=Q(state="published"),
                 name="update_published_latest",
             ),
+            # The dashboard's latest updates, newest first (its ordering, read from an index).
+            models.Index(
+                fields=["-describes_on", "-published_at", "-id"],
+                condition=Q(state="published"),
+                name="update_published_newest",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -25,7 +25,16 @@ recorded in the build's manifest. A new day, a new or removed report, organisati
 recommendation, or a build from another database means a full build; so does the daily job,
 which also picks up renamed organisations and reports.
 
-`jobs` > 1 renders in that many forked processes (each with its own database connection).
+Every file is what the live site sends for its address, made by the same functions and templates,
+but the many files are made in bulk: recommendations' pages, feeds and badges a batch at a time
+from rows fetched together (`recommendation_records`), the report, owner and table pages and the
+reports' downloads from the table's rows fetched once (`TablePages`), and the calendars from
+events written once (`Calendars`). A test compares every file of a build with the live response.
+
+`jobs` > 1 renders in that many forked processes (each with its own database connection), which
+take the pieces of work from a shared queue, the slowest first. An incremental build renders the
+changed files while the previous build is being hard-linked, and moves them in after. Builds
+older than the previous one are renamed out of sight and deleted in the background.
 """
 
 from __future__ import annotations
@@ -39,10 +48,12 @@ import logging
 import os
 import re
 import shutil
+import struct
+import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +67,16 @@ from django.core.exceptions import DisallowedHost
 from django.db import connection, connections
 from django.db.models import Count, Max
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.template.response import SimpleTemplateResponse
 from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import timezone
 
-from tracker.as_of import AsOf
+from tracker.as_of import AsOf, recommendations_as_of
+from tracker.badges import badge_svg, recommendation_status_badge
+from tracker.calendar_feed import calendar_ical, event_ical, open_deadlines
+from tracker.feeds import recommendation_feed_body
 from tracker.models import (
     Deadline,
     Organisation,
@@ -71,8 +86,10 @@ from tracker.models import (
     Response,
     StatusUpdate,
 )
+from tracker.recommendation_facts import recommendation_page_context, recommendation_records
+from tracker.scorecards import owner_records, report_scorecards
 from tracker.tables import table_queryset
-from tracker.views import RecommendationListView
+from tracker.views import RecommendationListView, owner_page_context, report_page_context
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +110,20 @@ STATIC_NOTE = (
 # Pages that show every recommendation, or the latest updates: rebuilt after any change.
 SITE_WIDE_URLS = [
     "/",
+    "/reports/",
     "/owners/",
     "/changes/",
     "/data/",
     "/updates.atom",
     "/changes.atom",
 ]
+# The slowest of them (at 10,000 recommendations), to be started first.
+SLOWEST_FIRST = ["/changes.atom", "/owners/", "/changes/", "/"]
 # Shown only where deadlines changed (a status update alone leaves them as they were).
 SITE_WIDE_CALENDARS = ["/deadlines.ics"]
 UNCHANGING_URLS = ["/methodology/"]
+RECOMMENDATION_TEMPLATE = "tracker/recommendation_detail.html"
+RECOMMENDATION_BATCH = 200  # recommendations fetched and rendered together
 PUBLISH_REQUEST_KEY = "tracker:publish-site:latest-request"
 PUBLISH_FIRST_REQUEST_KEY = "tracker:publish-site:first-request"
 
@@ -325,9 +347,13 @@ class Renderer:
         self.secure = site.scheme == "https"
         self.factory = RequestFactory(HTTP_HOST=site.netloc or "localhost")
 
-    def render(self, url: str) -> bytes:
+    def request(self, url: str):
         request = self.factory.get(url, secure=self.secure)
         request.user = AnonymousUser()
+        return request
+
+    def render(self, url: str) -> bytes:
+        request = self.request(url)
         try:
             match = resolve(request.path_info)
             request.resolver_match = match
@@ -338,6 +364,10 @@ class Renderer:
             raise PublishError(
                 f"The host of SITE_URL ({settings.SITE_URL}) must be in DJANGO_ALLOWED_HOSTS."
             ) from error
+        return self.respond(url, response)
+
+    @staticmethod
+    def respond(url: str, response) -> bytes:
         if isinstance(response, SimpleTemplateResponse):
             response.render()
         if response.status_code != 200:
@@ -345,6 +375,219 @@ class Renderer:
         if response.streaming:
             return b"".join(response.streaming_content)
         return response.content
+
+    def render_recommendations(self, ids: list[int], today: datetime.date):
+        """Yield (url, content) for the page, feed and badge of each of these recommendations,
+        fetched together in a constant number of queries and rendered by the same functions and
+        templates as the live views (`recommendation_detail`, `RecommendationUpdatesFeed`,
+        `recommendation_badge`) for today."""
+        as_of = AsOf(day=today, today=today)
+        recommendations = list(
+            recommendations_as_of(as_of).select_related("report").filter(pk__in=ids).order_by("pk")
+        )
+        if len(recommendations) != len(set(ids)):
+            missing = set(ids) - {recommendation.pk for recommendation in recommendations}
+            raise PublishError(f"Recommendation(s) {sorted(missing)} were not found.")
+        for record in recommendation_records(as_of, recommendations):
+            recommendation = record.recommendation
+            page, feed, badge = recommendation_urls(
+                recommendation.report.slug, recommendation.number
+            )
+            if recommendation.report.published_on > today:
+                raise PublishError(
+                    f"{page} was not found: This report had not been published on that date."
+                )
+            request = self.request(page)
+            request.as_of = as_of
+            context = recommendation_page_context(record, as_of)
+            yield page, render_to_string(RECOMMENDATION_TEMPLATE, context, request).encode()
+            yield feed, recommendation_feed_body(recommendation, record.updates, self.request(feed))
+            yield badge, badge_svg(recommendation_status_badge(recommendation, today)).encode()
+
+
+class _ListWithRows(RecommendationListView):
+    """The table's view, given its rows fetched already: all of them, or one report's."""
+
+    rows: list | None = None
+    rows_by_report: dict[str, list] | None = None
+
+    def get_table_data(self):
+        asked = {key for key in self.request.GET if key not in ("page", "_export")}
+        if not asked and self.rows is not None:
+            return self.rows
+        if asked == {"report"} and self.rows_by_report is not None:
+            return self.rows_by_report[self.request.GET["report"]]
+        return super().get_table_data()
+
+    def paginate_queryset(self, queryset, page_size):
+        """The same pages, counted from the rows given rather than by the database."""
+        rows = self.get_table_data()
+        return super().paginate_queryset(rows if isinstance(rows, list) else queryset, page_size)
+
+
+class TablePages:
+    """The pages and files made of the table's rows: report and owner pages, the table's own
+    pages and the reports' downloads. The rows they show are fetched once (`table_queryset`, which
+    their views filter), the reports' scorecards and the owners' records computed once, and each
+    page is made by the context function and template of its view (`report_page_context`,
+    `owner_page_context`, `RecommendationListView`)."""
+
+    # The table's pages need every row: for a few of them (an incremental build), the view is
+    # cheaper than fetching them all.
+    MIN_LIST_PAGES = 10
+
+    def __init__(self, urls: Iterable[str], plan: SitePlan, renderer: Renderer):
+        self.plan = plan
+        self.renderer = renderer
+        self.as_of = AsOf(day=plan.today, today=plan.today)
+        self.kinds: dict[str, tuple[str, str | None]] = {}
+        for url in urls:
+            path, _, query = url.partition("?")
+            params = dict(parse_qsl(query))
+            parts = path.split("/")  # "/reports/<slug>/" -> ["", "reports", "<slug>", ""]
+            is_page = len(parts) == 4 and parts[2] and not parts[3] and not query
+            if is_page and parts[1] in ("reports", "owners"):
+                kind = "report_detail" if parts[1] == "reports" else "owner_detail"
+                self.kinds[url] = (kind, parts[2])
+            elif path == "/recommendations/" and set(params) <= {"page"}:
+                self.kinds[url] = ("list", None)
+            elif path == "/recommendations/" and set(params) == {"report", "_export"}:
+                self.kinds[url] = ("list", params["report"])
+        lists = [url for url, (kind, slug) in self.kinds.items() if kind == "list" and not slug]
+        if len(lists) < self.MIN_LIST_PAGES:
+            for url in lists:
+                del self.kinds[url]
+        self._fetched = False
+
+    def handles(self, url: str) -> bool:
+        return url in self.kinds
+
+    def _fetch(self) -> None:
+        """Everything the pages asked for show, in a few queries."""
+        kinds = set(self.kinds.values())
+        every_row = ("list", None) in kinds
+        reports = {slug for kind, slug in kinds if kind in ("report_detail", "list") and slug}
+        owners = {slug for kind, slug in kinds if kind == "owner_detail"}
+        needed = {
+            pk
+            for pk, (report, _number, owned_by, _page) in self.plan.recommendations.items()
+            if report in reports or owners.intersection(owned_by)
+        }
+        rows = table_queryset(self.as_of)
+        if not every_row:
+            rows = rows.filter(pk__in=needed)
+        self.rows = list(rows)
+        self.rows_by_report: dict[str, list] = defaultdict(list)
+        self.rows_by_owner: dict[str, list] = defaultdict(list)
+        for row in self.rows:
+            self.rows_by_report[row.report.slug].append(row)
+            if row.report.published_on <= self.as_of.day:
+                # (A recommendation added since the plan was made waits for the next build.)
+                for owner in self.plan.recommendations.get(row.pk, ("", 0, [], 0))[2]:
+                    self.rows_by_owner[owner].append(row)
+        report_pages = [slug for kind, slug in kinds if kind == "report_detail"]
+        self.reports = {r.slug: r for r in Report.objects.filter(slug__in=report_pages)}
+        published = [r for r in self.reports.values() if r.published_on <= self.as_of.day]
+        self.scorecards = (
+            {card.report.slug: card for card in report_scorecards(self.as_of, published)}
+            if published
+            else {}
+        )
+        self.organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=owners)}
+        self.owner_records = (
+            {
+                record.organisation.slug: record
+                for record in owner_records(self.as_of, list(self.organisations.values()))
+            }
+            if owners
+            else {}
+        )
+        self.list_view = _ListWithRows.as_view(
+            rows=self.rows if every_row else None, rows_by_report=self.rows_by_report
+        )
+        self._fetched = True
+
+    def render(self, url: str) -> bytes:
+        if not self._fetched:
+            self._fetch()
+        kind, slug = self.kinds[url]
+        request = self.renderer.request(url)
+        request.as_of = self.as_of
+        if kind == "list":
+            return self.renderer.respond(url, self.list_view(request))
+        if kind == "report_detail":
+            report = self.reports.get(slug)
+            if report is None or report.published_on > self.as_of.day:
+                raise PublishError(f"{url} was not found.")
+            context = report_page_context(
+                request, report, self.scorecards[slug], self.rows_by_report[slug], self.as_of
+            )
+            return render_to_string("tracker/report_detail.html", context, request).encode()
+        organisation = self.organisations.get(slug)
+        if organisation is None:
+            raise PublishError(f"{url} was not found.")
+        context = owner_page_context(
+            request,
+            organisation,
+            self.owner_records[slug],
+            self.rows_by_owner[slug],
+            self.as_of,
+        )
+        return render_to_string("tracker/owner_detail.html", context, request).encode()
+
+
+class Calendars:
+    """The whole site's calendar and each report's: every open deadline's event is written once
+    (`event_ical`) and each calendar is put together from the events it holds, as
+    `deadlines_calendar` and `report_deadlines_calendar` would write it."""
+
+    SITE = "/deadlines.ics"
+
+    def __init__(self, urls: Iterable[str], plan: SitePlan, renderer: Renderer):
+        self.as_of = plan.today
+        self.renderer = renderer
+        self.slugs = {url: self.report_of(url) for url in urls if self.takes(url)}
+        self._events: dict[int, bytes] | None = None
+
+    @classmethod
+    def takes(cls, url: str) -> bool:
+        return url == cls.SITE or (
+            url.startswith("/reports/") and url.endswith("/deadlines.ics") and url.count("/") == 3
+        )
+
+    @classmethod
+    def report_of(cls, url: str) -> str | None:
+        return None if url == cls.SITE else url.split("/")[2]
+
+    def handles(self, url: str) -> bool:
+        return url in self.slugs
+
+    def _fetch(self) -> None:
+        deadlines = open_deadlines(self.as_of)
+        if self.SITE not in self.slugs:
+            deadlines = deadlines.filter(recommendation__report__slug__in=self.slugs.values())
+        request = self.renderer.request(self.SITE)
+        self.deadlines = list(deadlines)
+        self._events = {d.pk: event_ical(d, request, self.as_of) for d in self.deadlines}
+        self.by_report: dict[str, list[bytes]] = defaultdict(list)
+        for deadline in self.deadlines:
+            self.by_report[deadline.recommendation.report.slug].append(self._events[deadline.pk])
+        self.reports = {
+            report.slug: report for report in Report.objects.filter(slug__in=self.slugs.values())
+        }
+
+    def render(self, url: str) -> bytes:
+        if self._events is None:
+            self._fetch()
+        slug = self.slugs[url]
+        if slug is None:
+            events = [self._events[deadline.pk] for deadline in self.deadlines]
+            return calendar_ical(f"{settings.SITE_NAME}: open deadlines", events, self.as_of)
+        report = self.reports.get(slug)
+        if report is None:
+            raise PublishError(f"{url} was not found.")
+        name = f"{report.short_name}: open deadlines"
+        return calendar_ical(name, self.by_report[slug], self.as_of)
 
 
 ANCHOR = re.compile(r"<a\b([^>]*?)\bhref=\"([^\"]*)\"([^>]*)>(.*?)</a>", re.DOTALL)
@@ -398,32 +641,53 @@ def static_files() -> dict[str, str]:
     }
 
 
-def write_pages(build: Path, urls: Iterable[str], rewriter: LinkRewriter, jobs: int = 1) -> int:
-    """Render and write each URL; with `jobs` > 1, in that many forked processes."""
-    urls = list(urls)
-    jobs = min(jobs, max(1, len(urls) // settings.PUBLISH_MIN_PAGES_PER_PROCESS))
-    if jobs <= 1 or not can_fork():
-        return _write_share(build, urls, rewriter)
+def write_pages(
+    build: Path, urls: Iterable[str], rewriter: LinkRewriter, plan: SitePlan, jobs: int = 1
+) -> int:
+    """Render and write each URL; with `jobs` > 1, in that many forked processes, each taking
+    the next piece of work from a shared queue until none is left.
+
+    Recommendations' pages, feeds and badges are rendered in batches (see
+    `Renderer.render_recommendations`), the pages made of the table's rows from rows fetched
+    once (`TablePages`), the calendars from events written once (`Calendars`); every other URL
+    through its view."""
+    urls = list(dict.fromkeys(urls))
+    units = work_units(urls, plan)
+    # A site-wide page takes as long as many small ones: worth a process of its own.
+    weight = len(urls) + settings.PUBLISH_MIN_PAGES_PER_PROCESS * len(
+        set(urls).intersection(SITE_WIDE_URLS)
+    )
+    jobs = min(jobs, len(units), max(1, weight // settings.PUBLISH_MIN_PAGES_PER_PROCESS))
+    if jobs <= 1 or not can_fork() or len(units) * QUEUE_ITEM.size > QUEUE_CAPACITY:
+        _write_share(build, units, range(len(units)), rewriter, plan, urls)
+        return len(urls)
+    # The queue: every unit's index, written before any process starts reading. Each read takes
+    # one whole item (a pipe serves reads of its items one at a time) until the queue is empty.
+    queue, feeder = os.pipe()
+    os.write(feeder, b"".join(QUEUE_ITEM.pack(index) for index in range(len(units))))
+    os.close(feeder)
     connections.close_all()  # each process opens its own database connection
     children = []
-    for index in range(1, jobs):
-        reader, writer = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: write its share, report any error through the pipe, and exit
-            os.close(reader)
-            code = 0
-            try:
-                _write_share(build, urls[index::jobs], rewriter)
-            except BaseException as error:  # reported to the parent, which raises
-                os.write(writer, str(error).encode()[:4000] or b"failed")
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(writer)
-        children.append((pid, reader))
     try:
-        written = _write_share(build, urls[0::jobs], rewriter)
+        for _ in range(1, jobs):
+            reader, writer = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: work through the queue, report any error, and exit
+                os.close(reader)
+                code = 0
+                try:
+                    _write_share(build, units, _queued(queue), rewriter, plan, urls)
+                except BaseException as error:  # reported to the parent, which raises
+                    os.write(writer, str(error).encode()[:4000] or b"failed")
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(writer)
+            children.append((pid, reader))
+        _write_share(build, units, _queued(queue), rewriter, plan, urls)
     finally:
+        _drain(queue)  # so that the other processes stop after an error here
+        os.close(queue)
         errors = []
         for pid, reader in children:
             with os.fdopen(reader, "rb") as pipe:
@@ -433,7 +697,55 @@ def write_pages(build: Path, urls: Iterable[str], rewriter: LinkRewriter, jobs: 
                 errors.append(message or f"a build process ended with status {status}")
     if errors:
         raise PublishError("; ".join(errors))
-    return written + sum(len(urls[index::jobs]) for index in range(1, jobs))
+    return len(urls)
+
+
+QUEUE_ITEM = struct.Struct("=I")
+QUEUE_CAPACITY = 60_000  # bytes; a pipe holds 64 kB on Linux before a writer would wait
+
+
+def _queued(queue: int) -> Iterator[int]:
+    while item := os.read(queue, QUEUE_ITEM.size):
+        yield QUEUE_ITEM.unpack(item)[0]
+
+
+def _drain(queue: int) -> None:
+    os.set_blocking(queue, False)
+    try:
+        while os.read(queue, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+Unit = str | list[int] | tuple[str, ...]
+
+
+def work_units(urls: list[str], plan: SitePlan) -> list[Unit]:
+    """The pieces of work, the longest first so that the processes finish together: a URL to
+    render on its own, a batch of recommendations' ids (their pages, feeds and badges), or a
+    group of URLs rendered by one process (the calendars, which share their events)."""
+    by_url = {
+        url: pk
+        for pk, (slug, number, _owners, _page) in plan.recommendations.items()
+        for url in recommendation_urls(slug, number)
+    }
+    ids = list(dict.fromkeys(by_url[url] for url in urls if url in by_url))
+    batches: list[Unit] = [
+        ids[start : start + RECOMMENDATION_BATCH]
+        for start in range(0, len(ids), RECOMMENDATION_BATCH)
+    ]
+    calendars = tuple(url for url in urls if Calendars.takes(url))
+    site_wide = sorted(
+        (url for url in urls if url in SITE_WIDE_URLS),
+        key=lambda url: SLOWEST_FIRST.index(url) if url in SLOWEST_FIRST else len(SLOWEST_FIRST),
+    )
+    others = [
+        url
+        for url in urls
+        if url not in by_url and url not in site_wide and not Calendars.takes(url)
+    ]
+    return [*([calendars] if calendars else []), *site_wide, *batches, *others]
 
 
 def can_fork() -> bool:
@@ -450,22 +762,81 @@ def can_fork() -> bool:
     )
 
 
-def _write_share(build: Path, urls: list[str], rewriter: LinkRewriter) -> int:
+def _write_share(
+    build: Path,
+    units: list[Unit],
+    indexes: Iterable[int],
+    rewriter: LinkRewriter,
+    plan: SitePlan,
+    urls: list[str],
+) -> None:
+    """Render and write `units[i]` for each i of `indexes`; log where the time went."""
     renderer = Renderer()
-    for url in urls:
-        started = time.monotonic()
-        body = renderer.render(url)
-        if (seconds := time.monotonic() - started) > SLOW_PAGE_SECONDS:
-            logger.info("Publishing: %s took %.1f s to render.", url, seconds)
+    tables = TablePages(urls, plan, renderer)
+    calendars = Calendars(urls, plan, renderer)
+    wanted = set(urls)
+    folders: set[Path] = set()
+    spent: dict[str, list] = defaultdict(lambda: [0, 0.0])
+
+    def write(url: str, body: bytes) -> None:
         file = file_for(url)
         if file.endswith(".html"):
             body = rewriter.rewrite(url, body.decode()).encode()
         target = build / file
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         # Never write into an existing file: it may be a hard link shared with the previous build.
         target.unlink(missing_ok=True)
         target.write_bytes(body)
-    return len(urls)
+
+    def render(url: str) -> bytes:
+        if tables.handles(url):
+            return tables.render(url)
+        if calendars.handles(url):
+            return calendars.render(url)
+        return renderer.render(url)
+
+    for index in indexes:
+        unit = units[index]
+        started = time.monotonic()
+        if isinstance(unit, list):
+            for url, body in renderer.render_recommendations(unit, plan.today):
+                if url in wanted:
+                    write(url, body)
+            what, kind, count = (
+                f"a batch of {len(unit)} recommendations",
+                "recommendations",
+                len(unit),
+            )
+        else:
+            for url in (unit,) if isinstance(unit, str) else unit:
+                write(url, render(url))
+            what, kind, count = unit if isinstance(unit, str) else "the calendars", kind_of(unit), 1
+        seconds = time.monotonic() - started
+        spent[kind][0] += count
+        spent[kind][1] += seconds
+        if seconds > SLOW_PAGE_SECONDS:
+            logger.info("Publishing: %s took %.1f s to render.", what, seconds)
+    if spent:
+        logger.info(
+            "Publishing, time spent by this process: %s.",
+            ", ".join(
+                f"{kind} {count} in {seconds:.1f} s"
+                for kind, (count, seconds) in sorted(spent.items(), key=lambda item: -item[1][1])
+            ),
+        )
+
+
+def kind_of(unit: str | tuple[str, ...]) -> str:
+    """What a piece of work is, for the log: its view's name (the site-wide pages by address)."""
+    if isinstance(unit, tuple):
+        return "calendars"
+    if unit in SITE_WIDE_URLS:
+        return unit
+    path, _, query = unit.partition("?")
+    name = resolve(path).url_name or path
+    return f"{name} (download)" if "_export=" in query else name
 
 
 # --- Builds, the swap, and the lock --------------------------------------------------------------
@@ -518,11 +889,39 @@ def switch_to(out: Path, build: Path) -> None:
     os.symlink(build.name, temporary)
     os.replace(temporary, out)
     keep = {build.name, previous.name if previous else None}
+    stale = []
     for sibling in out.parent.iterdir():
         name = sibling.name
         is_build = name.startswith(f"{out.name}.") and BUILD_STAMP.match(name[len(out.name) + 1 :])
-        if is_build and name not in keep and sibling.is_dir() and not sibling.is_symlink():
-            shutil.rmtree(sibling)
+        is_old = name.startswith(f".{out.name}.old-")  # left by an earlier build
+        if not sibling.is_dir() or sibling.is_symlink():
+            continue
+        if is_build and name not in keep:
+            old = out.parent / f".{out.name}.old-{name[len(out.name) + 1 :]}"
+            os.rename(sibling, old)
+            stale.append(old)
+        elif is_old:
+            stale.append(sibling)
+    remove_in_background(stale)
+
+
+def remove_in_background(folders: list[Path]) -> None:
+    """Delete old builds in a process of their own, not waited for: a build is tens of thousands
+    of files, which take seconds to delete, and no reader can reach them any more (each was
+    renamed out of the site's sight first; a later build removes whatever is left)."""
+    if not folders:
+        return
+    try:
+        subprocess.Popen(  # noqa: S603 - a fixed command on our own folders
+            ["rm", "-rf", "--", *(str(folder) for folder in folders)],  # noqa: S607
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:  # no `rm`: delete them here
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -565,22 +964,32 @@ def publish_site(out: Path, *, only_changed: bool = False, jobs: int = 1) -> Pub
                 if not changed:
                     return PublishResult(previous_build, "unchanged", 0, time.monotonic() - started)
                 build = new_build_dir(out)
+                # The changed files are rendered into a folder of their own while the previous
+                # build is linked into the new one (disk work and rendering at once), then
+                # moved over the links they replace.
+                fresh = out.parent / f".{build.name}.fresh"
+                linking = Linking(previous_build, build)
                 try:
-                    link_tree(previous_build, build)
+                    fresh.mkdir()
                     urls = plan.urls_showing(changed, deadlines_changed, previous_plan)
-                    written = write_pages(build, urls, rewriter, jobs)
+                    written = write_pages(fresh, urls, rewriter, plan, jobs)
+                    linking.wait()
+                    move_files(fresh, build)
                     written += join_site_downloads(build, plan, rewriter)
                     write_manifest(build, plan, prints)
                 except BaseException:
+                    linking.stop()
                     shutil.rmtree(build, ignore_errors=True)
                     raise
+                finally:
+                    shutil.rmtree(fresh, ignore_errors=True)
                 switch_to(out, build)
                 return PublishResult(
                     build, "incremental", written, time.monotonic() - started, changed
                 )
         build = new_build_dir(out)
         try:
-            written = write_pages(build, plan.all_urls(), rewriter, jobs)
+            written = write_pages(build, plan.all_urls(), rewriter, plan, jobs)
             written += join_site_downloads(build, plan, rewriter)
             for public, source in statics.items():
                 target = build / public.lstrip("/")
@@ -598,7 +1007,7 @@ def join_site_downloads(build: Path, plan: SitePlan, rewriter: LinkRewriter) -> 
     """Write `recommendations.csv` and `.json` from the reports' files, in the table's order."""
     slugs = list(dict.fromkeys(entry[0] for entry in plan.recommendations.values()))
     if not slugs:
-        return write_pages(build, SITE_DOWNLOADS, rewriter)
+        return write_pages(build, SITE_DOWNLOADS, rewriter, plan)
     for fmt in DOWNLOAD_FORMATS:
         parts = [(build / f"reports/{slug}/recommendations.{fmt}").read_bytes() for slug in slugs]
         if fmt == "csv":  # one header, then every report's rows
@@ -612,9 +1021,43 @@ def join_site_downloads(build: Path, plan: SitePlan, rewriter: LinkRewriter) -> 
     return len(DOWNLOAD_FORMATS)
 
 
-def link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file of `source` into `target` (falls back to copying across devices)."""
-    shutil.copytree(source, target, copy_function=os.link, dirs_exist_ok=True)
+class Linking:
+    """Hard-links every file of `source` into `target` (a sibling folder, on the same device) in
+    a process of its own, started at once: GNU `cp -al`, or Python's `copytree` in `wait` where
+    that is missing or fails."""
+
+    def __init__(self, source: Path, target: Path):
+        self.source, self.target = source, target
+        try:
+            self.process: subprocess.Popen | None = subprocess.Popen(  # noqa: S603
+                ["cp", "-al", f"{source}/.", str(target)],  # noqa: S607 - our own folders
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self.process = None
+
+    def wait(self) -> None:
+        if self.process is not None and self.process.wait() == 0:
+            return
+        shutil.rmtree(self.target)
+        shutil.copytree(self.source, self.target, copy_function=os.link)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def move_files(source: Path, target: Path) -> None:
+    """Move every file under `source` to the same place under `target`, replacing what is there
+    (a hard link to the previous build's file, which stays as it was)."""
+    for folder, _folders, files in os.walk(source):
+        into = target / Path(folder).relative_to(source)
+        into.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.replace(Path(folder) / name, into / name)
 
 
 def write_manifest(build: Path, plan: SitePlan, prints: dict[int, str]) -> None:

@@ -1,12 +1,23 @@
-"""The facts a recommendation page tells: each owner's own status and the story of each deadline."""
+"""The facts a recommendation page tells: each owner's own status and the story of each deadline,
+and the rows the page (and its feed and badge) are made from, fetched for one or many at a time."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from tracker.as_of import AsOf
-from tracker.models import Deadline, Ownership, Recommendation, StatusUpdate
+from tracker.as_of import AsOf, published_updates_as_of
+from tracker.models import (
+    Deadline,
+    ImplementationStatus,
+    Ownership,
+    Recommendation,
+    Response,
+    ResponseKind,
+    StatusUpdate,
+)
 from tracker.periods import Precision, describe_due
+from tracker.tables import describe_timeliness
 
 NUMBER_WORDS = {1: "once", 2: "twice"}
 
@@ -111,3 +122,85 @@ def _tell(steps: list[Deadline], as_of: AsOf) -> DeadlineStory:
                 story.overdue_since = current.overdue_since
     story.summary = "; ".join(parts) + "."
     return story
+
+
+# --- Everything a recommendation's page shows ----------------------------------------------------
+
+
+@dataclass
+class RecommendationRecord:
+    """A recommendation (from `recommendations_as_of`, with its report) and the rows its page,
+    feed and badge show."""
+
+    recommendation: Recommendation
+    ownerships: list[Ownership]
+    responses: list[Response]
+    updates: list[StatusUpdate]  # published (as of the day), newest first
+    deadlines: list[Deadline]
+
+
+def recommendation_records(
+    as_of: AsOf, recommendations: list[Recommendation]
+) -> list[RecommendationRecord]:
+    """The rows every one of `recommendations` shows, in four queries whatever their number: the
+    live page fetches one this way, the published view a few hundred at a time."""
+    ids = [recommendation.pk for recommendation in recommendations]
+
+    def by_recommendation(queryset) -> dict[int, list]:
+        grouped: dict[int, list] = defaultdict(list)
+        for row in queryset.filter(recommendation_id__in=ids):
+            grouped[row.recommendation_id].append(row)
+        return grouped
+
+    ownerships = by_recommendation(Ownership.objects.select_related("organisation"))
+    responses = by_recommendation(Response.objects.select_related("organisation"))
+    updates = by_recommendation(
+        published_updates_as_of(as_of)
+        .select_related("organisation", "corrects")
+        .order_by("-describes_on", "-published_at", "-pk")
+    )
+    deadlines = by_recommendation(Deadline.objects.select_related("organisation"))
+    records = []
+    for recommendation in recommendations:
+        record = RecommendationRecord(
+            recommendation=recommendation,
+            ownerships=ownerships[recommendation.pk],
+            responses=responses[recommendation.pk],
+            updates=updates[recommendation.pk],
+            deadlines=deadlines[recommendation.pk],
+        )
+        for row in (*record.ownerships, *record.responses, *record.updates, *record.deadlines):
+            row.recommendation = recommendation  # as the related manager would, with no query
+        records.append(record)
+    return records
+
+
+def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> dict:
+    """The context of `tracker/recommendation_detail.html`."""
+    recommendation = record.recommendation
+    responses = [
+        response
+        for response in record.responses
+        if not as_of.is_past or response.responded_on is None or response.responded_on <= as_of.day
+    ]
+    updates = record.updates
+    corrected = {update.corrects_id for update in updates if update.corrects_id}
+    for update in updates:
+        update.is_corrected = update.pk in corrected
+    ownerships = record.ownerships
+    lead = next((o for o in ownerships if o.role == Ownership.Role.LEAD), None)
+    response = recommendation.headline_response
+    return {
+        "recommendation": recommendation,
+        "report": recommendation.report,
+        "lead": lead,
+        "status_label": ImplementationStatus(recommendation.status_then).label,
+        "response_label": ResponseKind(response).label if response else "Not known",
+        "timeliness": describe_timeliness(recommendation, as_of.day),
+        "badge_label": f"{recommendation.report.short_name} recommendation {recommendation.number}",
+        "ownerships": ownerships,
+        "responses": responses,
+        "owner_statuses": owner_statuses(recommendation, ownerships, updates),
+        "deadline_stories": deadline_stories(record.deadlines, as_of),
+        "updates": updates,
+    }

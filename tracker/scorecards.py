@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 
-from tracker.as_of import AsOf, deadlines_known_on, known_on, recommendations_as_of
+from tracker.as_of import (
+    AsOf,
+    deadlines_known_on,
+    deadlines_overdue_on,
+    known_on,
+    published_updates_as_of,
+    recommendations_as_of,
+)
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -46,7 +54,7 @@ class StatusCount:
 class Scorecard:
     """One report's figures on a day."""
 
-    report: Report
+    report: Report | None
     total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
@@ -77,19 +85,32 @@ class Scorecard:
         return f"{self.total} recommendations: " + ", ".join(parts) if parts else "None"
 
 
-def _recommendation_rows(as_of: AsOf, queryset=None) -> list[dict]:
-    return list(
-        recommendations_as_of(as_of, queryset).values(
-            "id",
-            "report_id",
-            "report__published_on",
-            "status_then",
-            "is_overdue",
-            "oldest_overdue_due",
-            "has_deadline",
-            "last_update_on",
-        )
+@dataclass
+class Totals(Scorecard):
+    """The figures of several reports added together."""
+
+    reports: int = 0
+
+
+def combined(cards: list[Scorecard]) -> Totals:
+    """The cards' figures added together."""
+    totals = Totals(report=None, reports=len(cards))
+    for card in cards:
+        totals.total += card.total
+        totals.overdue += card.overdue
+        totals.no_deadline += card.no_deadline
+        for status, count in card.by_status.items():
+            totals.by_status[status] = totals.by_status.get(status, 0) + count
+    return totals
+
+
+def most_overdue(cards: list[Scorecard], limit: int) -> list[Scorecard]:
+    """The `limit` reports with the most overdue recommendations, then the most recent."""
+    ranked = sorted(
+        cards,
+        key=lambda card: (-card.overdue, -card.report.published_on.toordinal(), card.report.slug),
     )
+    return ranked[:limit]
 
 
 def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[Scorecard]:
@@ -145,46 +166,109 @@ class OwnerRecord:
     longest_silence_never_updated: bool = False
 
 
-def owner_records(
-    as_of: AsOf, organisations: list[Organisation] | None = None
-) -> list[OwnerRecord]:
-    """The league table: every organisation that owns a recommendation, worst timeliness first."""
-    day = as_of.day
-    ownerships = list(
-        Ownership.objects.filter(recommendation__report__published_on__lte=day).values(
-            "organisation_id", "recommendation_id", "role"
-        )
-    )
-    if organisations is None:
-        owning = {o["organisation_id"] for o in ownerships}
-        organisations = list(Organisation.objects.filter(pk__in=owning))
-    records = {org.pk: OwnerRecord(organisation=org) for org in organisations}
-    rows = {row["id"]: row for row in _recommendation_rows(as_of)}
-    lead_of = {}
-    for ownership in ownerships:
-        if ownership["role"] == Ownership.Role.LEAD:
-            lead_of[ownership["recommendation_id"]] = ownership["organisation_id"]
-        record = records.get(ownership["organisation_id"])
-        row = rows.get(ownership["recommendation_id"])
-        if record is None or row is None:
-            continue
-        _count_recommendation(record, row, day, ownership["role"])
+class Standing(NamedTuple):
+    """How one recommendation stood on a day, as the owners' figures count it."""
 
+    published_on: datetime.date  # its report's
+    number: int
+    status: str
+    oldest_overdue_due: datetime.date | None  # None: not overdue
+    last_update_on: datetime.date | None  # the date its latest published update describes
+
+
+def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
+    """Per recommendation of a report published by the day (or of those given), in three queries:
+    the recommendations, their overdue deadlines and their latest updates, each read once."""
+    day = as_of.day
+    recommendations = Recommendation.objects.filter(report__published_on__lte=day)
+    overdue = deadlines_overdue_on(day, as_of.today)
+    updates = published_updates_as_of(as_of)
+    if recommendation_ids is not None:
+        recommendations = recommendations.filter(pk__in=recommendation_ids)
+        overdue = overdue.filter(recommendation_id__in=recommendation_ids)
+        updates = updates.filter(recommendation_id__in=recommendation_ids)
+    oldest_due = dict(
+        overdue.values_list("recommendation_id").annotate(oldest=Min("due_date")).order_by()
+    )
+    latest_on = dict(
+        updates.values_list("recommendation_id").annotate(latest=Max("describes_on")).order_by()
+    )
+    rows = (
+        recommendations_as_of(as_of, recommendations)
+        .values_list("id", "report__published_on", "number", "status_then")
+        .order_by()
+    )
+    return {
+        pk: Standing(published_on, number, status, oldest_due.get(pk), latest_on.get(pk))
+        for pk, published_on, number, status in rows
+    }
+
+
+def silent_ids(standing: dict[int, Standing], day: datetime.date, days: int) -> list[int]:
+    """Overdue with no published update describing the last `days` days (or none ever), longest
+    overdue first: the definition and order of `tracker.digests.silent_overdue`."""
+    cutoff = day - datetime.timedelta(days=days)
+    silent = sorted(
+        (s.oldest_overdue_due, s.published_on, s.number, pk)
+        for pk, s in standing.items()
+        if s.oldest_overdue_due is not None
+        and (s.last_update_on is None or s.last_update_on <= cutoff)
+    )
+    return [pk for *_, pk in silent]
+
+
+def owner_records(
+    as_of: AsOf,
+    organisations: list[Organisation] | None = None,
+    standing: dict[int, Standing] | None = None,
+) -> list[OwnerRecord]:
+    """The league table: every organisation that owns a recommendation, worst timeliness first.
+
+    Given `organisations`, only their records are counted (and only what they own is read);
+    `standing` is `standings(as_of)` when the caller has it already.
+    """
+    day = as_of.day
+    ownerships = Ownership.objects.values_list("organisation_id", "recommendation_id", "role")
     moved = Deadline.objects.filter(supersedes=OuterRef("pk"))
     if as_of.is_past:
         moved = moved.filter(known_on(day))
-    deadlines = deadlines_known_on(day, as_of.today).annotate(was_moved=Exists(moved))
-    for deadline in deadlines.values(
-        "recommendation_id", "organisation_id", "due_date", "met_on", "was_moved"
-    ):
-        owner = deadline["organisation_id"] or lead_of.get(deadline["recommendation_id"])
-        record = records.get(owner)
+    deadlines = deadlines_known_on(day, as_of.today).filter(
+        recommendation__report__published_on__lte=day
+    )
+    if organisations is not None:
+        owned = Ownership.objects.filter(organisation__in=organisations).values("recommendation")
+        ownerships = ownerships.filter(organisation__in=organisations)
+        deadlines = deadlines.filter(
+            Q(organisation__in=organisations) | Q(recommendation__in=owned)
+        )
+        if standing is None:
+            standing = standings(as_of, owned)
+    elif standing is None:
+        standing = standings(as_of)
+    ownerships = [o for o in ownerships.order_by() if o[1] in standing]
+    if organisations is None:
+        organisations = list(Organisation.objects.filter(pk__in={o[0] for o in ownerships}))
+    records = {org.pk: OwnerRecord(organisation=org) for org in organisations}
+    lead_of = {}
+    for organisation_id, recommendation_id, role in ownerships:
+        if role == Ownership.Role.LEAD:
+            lead_of[recommendation_id] = organisation_id
+        record = records.get(organisation_id)
+        if record is not None:
+            _count_recommendation(record, standing[recommendation_id], day, role)
+
+    rows = (
+        deadlines.annotate(was_moved=Exists(moved))
+        .values_list("recommendation_id", "organisation_id", "due_date", "met_on", "was_moved")
+        .order_by()
+    )
+    for recommendation_id, organisation_id, due_date, met_on, was_moved in rows:
+        record = records.get(organisation_id or lead_of.get(recommendation_id))
         if record is None:
             continue
-        record.moved += bool(deadline["was_moved"])
-        met_on = deadline["met_on"]
+        record.moved += bool(was_moved)
         if met_on is not None and met_on <= day:
-            if met_on <= deadline["due_date"]:
+            if met_on <= due_date:
                 record.met_on_time += 1
             else:
                 record.met_late += 1
@@ -194,18 +278,20 @@ def owner_records(
     )
 
 
-def _count_recommendation(record: OwnerRecord, row: dict, day: datetime.date, role: str) -> None:
+def _count_recommendation(
+    record: OwnerRecord, standing: Standing, day: datetime.date, role: str
+) -> None:
     record.owned += 1
     record.lead += role == Ownership.Role.LEAD
-    record.implemented += row["status_then"] == ImplementationStatus.IMPLEMENTED
-    if row["is_overdue"]:
+    record.implemented += standing.status == ImplementationStatus.IMPLEMENTED
+    if standing.oldest_overdue_due is not None:
         record.overdue += 1
-        days = (day - row["oldest_overdue_due"]).days
+        days = (day - standing.oldest_overdue_due).days
         record.oldest_overdue_days = max(record.oldest_overdue_days or 0, days)
-    if row["status_then"] in CLOSED_STATUSES:
+    if standing.status in CLOSED_STATUSES:
         return
-    last = row["last_update_on"]
-    silence = (day - (last or row["report__published_on"])).days
+    last = standing.last_update_on
+    silence = (day - (last or standing.published_on)).days
     if record.longest_silence_days is None or silence > record.longest_silence_days:
         record.longest_silence_days = silence
         record.longest_silence_never_updated = last is None

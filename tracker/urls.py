@@ -6,6 +6,7 @@ urlpatterns = [
     # For load balancers: database, cache and broker reachability (tracker/health.py).
     path("healthz", health.healthz, name="healthz"),
     path("", views.home, name="home"),
+    path("reports/", views.report_list, name="report_list"),
     path("reports/<slug:slug>/", views.report_detail, name="report_detail"),
     path(
         "reports/<slug:slug>/<int:number>/",

@@ -26,29 +26,39 @@ from tracker.as_of import (
     published_updates_as_of,
     recommendations_as_of,
 )
-from tracker.changes import changes_since
+from tracker.changes import latest_changes
 from tracker.charts import trend_chart
 from tracker.digests import silent_overdue
 from tracker.filters import RecommendationFilter
 from tracker.models import (
-    ImplementationStatus,
     Organisation,
     Ownership,
     Report,
     ResponseKind,
     StatusUpdate,
 )
-from tracker.recommendation_facts import deadline_stories, owner_statuses
-from tracker.scorecards import STATUS_ORDER, owner_records, report_scorecards
+from tracker.recommendation_facts import recommendation_page_context, recommendation_records
+from tracker.scorecards import (
+    STATUS_ORDER,
+    combined,
+    most_overdue,
+    owner_records,
+    report_scorecards,
+    silent_ids,
+    standings,
+)
 from tracker.tables import (
+    PageQuerysetData,
     RecommendationTable,
     SpreadsheetSafeExport,
-    describe_timeliness,
     table_queryset,
 )
 
 OVERDUE_LIST_LENGTH = 20
+# More reports than this and the dashboard shows this many scorecards, with a link to them all.
+DASHBOARD_SCORECARDS = 12
 LATEST_UPDATES_LENGTH = 10
+SILENT_LIST_LENGTH = 50
 
 
 def bad_request(request, message: str):
@@ -108,15 +118,40 @@ def home(request):
         .order_by(*newest_first)
     )
     scorecards = report_scorecards(as_of)
+    totals = combined(scorecards)
+    # With many reports the overview shows their totals and the few with most overdue; every
+    # report's figures are on the reports page.
+    shown = scorecards
+    if len(scorecards) > DASHBOARD_SCORECARDS:
+        shown = most_overdue(scorecards, DASHBOARD_SCORECARDS)
     return render(
         request,
         "tracker/home.html",
         {
-            "scorecards": scorecards,
+            "scorecards": shown,
+            "totals": totals,
+            "all_reports_shown": len(shown) == len(scorecards),
             "overdue": overdue,
-            "overdue_total": sum(card.overdue for card in scorecards),
+            "overdue_total": totals.overdue,
             "latest_updates": latest_updates,
             "trend": trend_chart(as_of),
+        },
+    )
+
+
+@with_as_of
+def report_list(request):
+    """Every report with its figures, in one table (the dashboard shows only a few)."""
+    as_of: AsOf = request.as_of
+    scorecards = report_scorecards(as_of)
+    scorecards.sort(key=lambda card: (card.report.published_on, card.report.slug), reverse=True)
+    return render(
+        request,
+        "tracker/report_list.html",
+        {
+            "scorecards": scorecards,
+            "totals": combined(scorecards),
+            "statuses": [(s.value, s.label) for s in STATUS_ORDER],
         },
     )
 
@@ -155,6 +190,16 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
     def get_queryset(self):
         return table_queryset(self.as_of)
 
+    def paginate_queryset(self, queryset, page_size):
+        # The view's own pagination refuses a page that does not exist (404); its count is
+        # handed to the table, which would otherwise count the rows again.
+        paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
+        self.row_count = paginator.count
+        return paginator, page, rows, is_paginated
+
+    def get_table_data(self):
+        return PageQuerysetData(self.object_list, count=getattr(self, "row_count", None))
+
     def get_table_kwargs(self):
         return {"as_of": self.as_of}
 
@@ -179,8 +224,8 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
 recommendation_list = RecommendationListView.as_view()
 
 
-def _unpaginated_table(request, queryset, as_of: AsOf) -> RecommendationTable:
-    table = RecommendationTable(queryset, as_of=as_of, exclude=("report",))
+def _unpaginated_table(request, rows, as_of: AsOf) -> RecommendationTable:
+    table = RecommendationTable(rows, as_of=as_of, exclude=("report",))
     RequestConfig(request, paginate=False).configure(table)
     return table
 
@@ -192,17 +237,23 @@ def report_detail(request, slug: str):
     if report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
     (scorecard,) = report_scorecards(as_of, [report])
-    table = _unpaginated_table(request, table_queryset(as_of).filter(report=report), as_of)
+    rows = table_queryset(as_of).filter(report=report)
     return render(
         request,
         "tracker/report_detail.html",
-        {
-            "report": report,
-            "scorecard": scorecard,
-            "table": table,
-            "badge_label": f"the {report.short_name} report",
-        },
+        report_page_context(request, report, scorecard, rows, as_of),
     )
+
+
+def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -> dict:
+    """The context of `tracker/report_detail.html`; `rows` are the report's rows of the table
+    (`table_queryset`, in its order), as a queryset or a list fetched already."""
+    return {
+        "report": report,
+        "scorecard": scorecard,
+        "table": _unpaginated_table(request, rows, as_of),
+        "badge_label": f"the {report.short_name} report",
+    }
 
 
 @with_as_of
@@ -213,49 +264,25 @@ def recommendation_detail(request, slug: str, number: int):
     )
     if recommendation.report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
-    ownerships = list(recommendation.ownerships.select_related("organisation"))
-    responses = [
-        response
-        for response in recommendation.responses.select_related("organisation")
-        if not as_of.is_past or response.responded_on is None or response.responded_on <= as_of.day
-    ]
-    updates = list(
-        published_updates_as_of(as_of)
-        .filter(recommendation=recommendation)
-        .select_related("organisation", "corrects")
-        .order_by("-describes_on", "-published_at", "-pk")
-    )
-    corrected = {update.corrects_id for update in updates if update.corrects_id}
-    for update in updates:
-        update.is_corrected = update.pk in corrected
-    deadlines = list(recommendation.deadlines.select_related("organisation"))
-    lead = next((o for o in ownerships if o.role == Ownership.Role.LEAD), None)
-    response = recommendation.headline_response
+    (record,) = recommendation_records(as_of, [recommendation])
     return render(
-        request,
-        "tracker/recommendation_detail.html",
-        {
-            "recommendation": recommendation,
-            "report": recommendation.report,
-            "lead": lead,
-            "status_label": ImplementationStatus(recommendation.status_then).label,
-            "response_label": ResponseKind(response).label if response else "Not known",
-            "timeliness": describe_timeliness(recommendation, as_of.day),
-            "badge_label": f"{recommendation.report.short_name} recommendation "
-            f"{recommendation.number}",
-            "ownerships": ownerships,
-            "responses": responses,
-            "owner_statuses": owner_statuses(recommendation, ownerships, updates),
-            "deadline_stories": deadline_stories(deadlines, as_of),
-            "updates": updates,
-        },
+        request, "tracker/recommendation_detail.html", recommendation_page_context(record, as_of)
     )
 
 
 @with_as_of
 def owner_list(request):
     as_of: AsOf = request.as_of
-    silent = [] if as_of.is_past else list(silent_overdue(as_of.day, settings.SILENCE_DAYS))
+    standing = standings(as_of)
+    # The silent few are picked from the standings already read; only they are then loaded.
+    silent_all = [] if as_of.is_past else silent_ids(standing, as_of.day, settings.SILENCE_DAYS)
+    silent = []
+    if silent_all:
+        silent = list(
+            silent_overdue(as_of.day, settings.SILENCE_DAYS).filter(
+                pk__in=silent_all[:SILENT_LIST_LENGTH]
+            )
+        )
     leads = lead_owners([r.pk for r in silent]) if silent else {}
     for recommendation in silent:
         recommendation.lead_owner = leads.get(recommendation.pk)
@@ -264,8 +291,9 @@ def owner_list(request):
         request,
         "tracker/owner_list.html",
         {
-            "records": owner_records(as_of),
+            "records": owner_records(as_of, standing=standing),
             "silent": silent,
+            "silent_total": len(silent_all),
             "silence_days": settings.SILENCE_DAYS,
         },
     )
@@ -280,16 +308,24 @@ def owner_detail(request, slug: str):
         pk__in=organisation.ownerships.values("recommendation"),
         report__published_on__lte=as_of.day,
     )
-    table = RecommendationTable(owned, as_of=as_of)
-    RequestConfig(request, paginate=False).configure(table)
     return render(
         request,
         "tracker/owner_detail.html",
-        {"organisation": organisation, "record": record, "table": table},
+        owner_page_context(request, organisation, record, owned, as_of),
     )
 
 
+def owner_page_context(request, organisation: Organisation, record, rows, as_of: AsOf) -> dict:
+    """The context of `tracker/owner_detail.html`; `rows` are the table's rows (`table_queryset`,
+    in its order) of what the organisation owns, as a queryset or a list fetched already."""
+    table = RecommendationTable(rows, as_of=as_of)
+    RequestConfig(request, paginate=False).configure(table)
+    return {"organisation": organisation, "record": record, "table": table}
+
+
 CHANGES_DEFAULT_DAYS = 7
+# Each section lists the latest this many changes, and says how many there are in all.
+CHANGES_SECTION_LENGTH = 50
 CHANGE_SECTIONS = [
     ("New updates", {"update"}),
     ("Deadlines moved", {"deadline_moved"}),
@@ -313,15 +349,19 @@ def changes(request):
             return bad_request(request, f"“{raw}” is not a date. Give it as YYYY-MM-DD.")
         if since > today:
             return bad_request(request, "The date is in the future: choose one on or before today.")
-    found = changes_since(since, today)
-    sections = [
-        (heading, [change for change in found if change.kind in kinds])
-        for heading, kinds in CHANGE_SECTIONS
-    ]
+    found = latest_changes(since, today, CHANGES_SECTION_LENGTH)
+    sections = []
+    for heading, kinds in CHANGE_SECTIONS:
+        items = sorted(
+            (change for kind in kinds for change in found.latest[kind]),
+            key=lambda change: (change.at, change.key),
+            reverse=True,
+        )[:CHANGES_SECTION_LENGTH]
+        sections.append((heading, items, sum(found.counts[kind] for kind in kinds)))
     return render(
         request,
         "tracker/changes.html",
-        {"since": since, "today": today, "found": found, "sections": sections},
+        {"since": since, "today": today, "total": found.total, "sections": sections},
     )
 
 
