@@ -61,9 +61,7 @@ def _flag_deadlines(today: datetime.date) -> tuple[int, int]:
         Exists(overdue.filter(pk=OuterRef("deadline_id")))
     ).update(ended_on=Greatest(F("started_on"), Value(today)))
     _open_periods(
-        overdue.exclude(
-            Exists(OverduePeriod.objects.filter(deadline=OuterRef("pk"), ended_on__isnull=True))
-        ).values_list("recommendation_id", "pk", "overdue_since"),
+        overdue.values_list("recommendation_id", "pk", "overdue_since"),
         ("recommendation", "deadline", "started_on"),
     )
     return became, stopped
@@ -87,16 +85,7 @@ def _flag_recommendations(today: datetime.date) -> tuple[int, int]:
     OverduePeriod.objects.filter(deadline__isnull=True, ended_on__isnull=True).exclude(
         _has_overdue_deadline(today, "recommendation_id")
     ).update(ended_on=Greatest(F("started_on"), Value(today)))
-    _open_periods(
-        overdue.exclude(
-            Exists(
-                OverduePeriod.objects.filter(
-                    recommendation=OuterRef("pk"), deadline__isnull=True, ended_on__isnull=True
-                )
-            )
-        ).values_list("pk", "overdue_since"),
-        ("recommendation", "started_on"),
-    )
+    _open_periods(overdue.values_list("pk", "overdue_since"), ("recommendation", "started_on"))
     return became, stopped
 
 
@@ -106,14 +95,18 @@ def _has_overdue_deadline(today: datetime.date, field: str) -> Exists:
     return Exists(Deadline.objects.overdue(today).filter(recommendation=OuterRef(field)))
 
 
-def _open_periods(missing: QuerySet, fields: tuple[str, ...]) -> None:
-    """Open an overdue period for each row of `missing`, whose values are for `fields`.
+def _open_periods(overdue: QuerySet, fields: tuple[str, ...]) -> None:
+    """Open an overdue period for each row of `overdue` that has none open, the row's values
+    being for `fields`.
 
     One INSERT ... SELECT, so that the first run on a large database does not bring thousands of
-    rows into Python and send them back. A row whose open period another run has just created is
-    skipped (the unique constraints on open periods), as `bulk_create(ignore_conflicts=True)` does.
+    rows into Python and send them back. A row that already has an open period (from an earlier
+    run, or another run at the same moment) is skipped by the unique constraints on open periods,
+    as `bulk_create(ignore_conflicts=True)` does. The SELECT does not look for open periods
+    itself: on the first run PostgreSQL plans that test as a loop over a table it believes empty,
+    and rescans every page the INSERT has just written for each row (0.3 s for 7,000 rows).
     """
-    select, params = missing.order_by().query.sql_with_params()
+    select, params = overdue.order_by().query.sql_with_params()
     table = connection.ops.quote_name(OverduePeriod._meta.db_table)
     columns = ", ".join(
         connection.ops.quote_name(OverduePeriod._meta.get_field(name).column)
@@ -123,7 +116,7 @@ def _open_periods(missing: QuerySet, fields: tuple[str, ...]) -> None:
     # Names are quoted and the SELECT is compiled by Django: every value is a parameter.
     # WHERE TRUE: without it, SQLite would read ON CONFLICT as the SELECT's join condition.
     sql = (
-        f"INSERT INTO {table} ({columns}) SELECT missing.*, %s FROM ({select}) AS missing "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) SELECT overdue.*, %s FROM ({select}) AS overdue "  # noqa: S608
         "WHERE TRUE ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
