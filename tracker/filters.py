@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -40,6 +41,11 @@ def _attributes(attrs: dict) -> str:
     )
 
 
+def joined(parts) -> str:
+    """Pieces of HTML made by `format_html`, one after another (each already safe)."""
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
 class PlainSelect(forms.Select):
     """A `<select>` written out in Python, with the markup of Django's own.
 
@@ -48,27 +54,44 @@ class PlainSelect(forms.Select):
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = []
-        for group_name, options, _ in widget["optgroups"]:
-            rendered = format_html_join(
-                "",
-                '\n  <option value="{}"{}>{}</option>',
-                (
-                    (option["value"], _attributes(option["attrs"]), option["label"])
-                    for option in options
-                ),
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            final_attrs["multiple"] = True
+        wanted = set(self.format_value(value))
+        has_selected = False
+
+        def option(option_value, label) -> str:
+            nonlocal has_selected
+            option_value = "" if option_value is None else str(option_value)
+            selected = (not has_selected or self.allow_multiple_selected) and (
+                option_value in wanted
             )
-            if group_name:
-                rendered = format_html(
-                    '\n  <optgroup label="{}">{}\n  </optgroup>', group_name, rendered
+            has_selected |= selected
+            return format_html(
+                '\n  <option value="{}"{}>{}</option>',
+                option_value,
+                mark_safe(" selected") if selected else "",
+                label,
+            )
+
+        parts = []
+        for option_value, label in self.choices:  # Django's `optgroups`, without its dictionaries
+            if isinstance(label, (list, tuple)):
+                inner = joined(option(sub_value, sub_label) for sub_value, sub_label in label)
+                parts.append(
+                    format_html(
+                        '\n  <optgroup label="{}">{}\n  </optgroup>',
+                        "" if option_value is None else option_value,
+                        inner,
+                    )
                 )
-            groups.append(rendered)
+            else:
+                parts.append(option(option_value, label))
         return format_html(
             '<select name="{}"{}>{}\n</select>',
-            widget["name"],
-            _attributes(widget["attrs"]),
-            format_html_join("", "{}", ((group,) for group in groups)),
+            name,
+            _attributes(final_attrs),
+            joined(parts),
         )
 
 
@@ -76,7 +99,10 @@ class RecommendationFilter(django_filters.FilterSet):
     report = django_filters.ModelChoiceFilter(
         field_name="report",
         to_field_name="slug",
-        queryset=Report.objects.order_by("published_on", "slug"),
+        # Only what the options show (the report's short name) and what a choice is found by.
+        queryset=Report.objects.only("slug", "short_name", "published_on").order_by(
+            "published_on", "slug"
+        ),
         empty_label="All reports",
         label="Report",
         widget=PlainSelect,
@@ -87,7 +113,9 @@ class RecommendationFilter(django_filters.FilterSet):
         # Organisations that own something: a semi-join, not a DISTINCT over every ownership.
         queryset=Organisation.objects.filter(
             Exists(Ownership.objects.filter(organisation=OuterRef("pk")))
-        ).order_by("name"),
+        )
+        .only("slug", "name")
+        .order_by("name"),
         empty_label="All owners",
         label="Owner",
         widget=PlainSelect,
