@@ -166,3 +166,17 @@ def build_sample() -> Sample:
         first_deadline=first_deadline,
         moved_deadline=moved_deadline,
     )
+
+
+def build_reports(count: int) -> None:
+    """`count` reports published a day apart; report i has i % 5 overdue recommendations and one
+    with no deadline."""
+    for i in range(count):
+        report = ReportFactory(
+            slug=f"report-{i:02}",
+            title=f"Example report {i:02}",
+            published_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
+        )
+        for number in range(1, i % 5 + 1):
+            DeadlineFactory(recommendation=RecommendationFactory(report=report, number=number))
+        RecommendationFactory(report=report, number=9)

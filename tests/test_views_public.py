@@ -10,10 +10,9 @@ from django.test import override_settings
 from tests.factories import (
     DeadlineFactory,
     RecommendationFactory,
-    ReportFactory,
     StatusUpdateFactory,
 )
-from tests.factories_pages import NOW, build_sample, publish
+from tests.factories_pages import NOW, build_reports, build_sample, publish
 from tracker import views
 from tracker.ledger import refresh_headline_status
 from tracker.models import ImplementationStatus, StatusUpdate
@@ -248,20 +247,6 @@ def test_recommendation_timeline_is_newest_first_with_dates_and_sources(client, 
     older = text.index("10 January 2024 · In progress")
     assert newer < older
     assert "Source: Example update" in text
-
-
-def build_reports(count: int) -> None:
-    """`count` reports published a day apart; report i has i % 5 overdue recommendations and one
-    with no deadline."""
-    for i in range(count):
-        report = ReportFactory(
-            slug=f"report-{i:02}",
-            title=f"Example report {i:02}",
-            published_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
-        )
-        for number in range(1, i % 5 + 1):
-            DeadlineFactory(recommendation=RecommendationFactory(report=report, number=number))
-        RecommendationFactory(report=report, number=9)
 
 
 def test_dashboard_with_few_reports_shows_every_scorecard(client, sample):

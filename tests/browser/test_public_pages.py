@@ -8,11 +8,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.factories_pages import build_reports
+
 PAGE_TYPES = [
     "/",
     "/?as_of=2025-06-16",
     "/recommendations/",
     "/recommendations/?overdue=yes",
+    "/reports/",
     "/reports/test-inquiry/",
     "/reports/test-inquiry/1/",
     "/reports/test-inquiry/2/",
@@ -64,6 +67,23 @@ def test_axe_finds_no_wcag_violations_on_any_page_type(live_server, sample, new_
         if violations:
             failures[path] = describe(violations)
 
+    assert failures == {}
+
+
+def test_axe_finds_no_wcag_violations_on_the_overview_of_many_reports(
+    live_server, transactional_db, new_page
+):
+    """With more reports than scorecards the dashboard shows totals and links to every report."""
+    build_reports(15)
+    page = new_page(bypass_csp=True)
+    failures = {}
+    for path in ["/", "/reports/"]:
+        page.goto(live_server.url + path)
+        violations = Axe().run(page, options=WCAG_22_AA).response["violations"]
+        if violations:
+            failures[path] = describe(violations)
+
+    assert page.get_by_role("row").count() == 15 + 2  # the header, 15 reports and the totals
     assert failures == {}
 
 
