@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import ExportMixin
 
+from tracker import feeds
 from tracker.as_of import (
     AsOf,
     InvalidAsOfDate,
@@ -372,6 +373,9 @@ def data(request):
         {
             "status_choices": [(s.value, s.label) for s in STATUS_ORDER],
             "response_choices": ResponseKind.choices,
+            "updates_feed_length": feeds.FEED_LENGTH,
+            "changes_feed_length": feeds.CHANGES_FEED_LENGTH,
+            "changes_feed_days": feeds.DEFAULT_CHANGE_DAYS,
             "latest_publication": StatusUpdate.objects.published()
             .order_by("-published_at")
             .values_list("published_at", flat=True)
