@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -248,6 +249,50 @@ def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out)
     with time_machine.travel(NOW, tick=False):
         assert publish(out, "--only-changed").startswith("Nothing has changed")
     assert out.resolve() == second
+
+
+def published_files(root: Path) -> dict[str, bytes]:
+    root = root.resolve()
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != publishing.MANIFEST_NAME
+    }
+
+
+def test_an_incremental_build_writes_what_a_full_build_would(sample, out, tmp_path):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        update = StatusUpdateFactory(
+            recommendation=sample.done,
+            describes_on=datetime.date(2026, 11, 20),
+            status=ImplementationStatus.IMPLEMENTED,
+            summary="An example review confirmed the plan.",
+        )
+        publish_update(update, by=None, at=NOW)
+        assert publish(out, "--only-changed").startswith("Incremental build:")
+        publish(tmp_path / "full")
+
+    incremental, full = published_files(out), published_files(tmp_path / "full")
+    assert "An example review confirmed the plan." in incremental["index.html"].decode()
+    assert incremental == full
+
+
+def test_a_build_removes_what_a_killed_build_left_behind(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        publish(out)
+        # A killed incremental build leaves its folder of fresh files; a killed full build, a
+        # build folder the site never pointed at.
+        fresh = out.parent / ".site.20261122T010203.000000.fresh"
+        (fresh / "reports").mkdir(parents=True)
+        unfinished = out.parent / "site.20261122T010204.000000"
+        (unfinished / "reports").mkdir(parents=True)
+        publish(out)
+    deadline = time.monotonic() + 30  # old folders are deleted by a process of their own
+    while (fresh.exists() or unfinished.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not fresh.exists()
+    assert not unfinished.exists()
 
 
 def test_a_new_day_or_a_new_recommendation_means_a_full_build(sample, out):

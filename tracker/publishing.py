@@ -45,10 +45,10 @@ import hashlib
 import html
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
-import struct
 import subprocess
 import threading
 import time
@@ -658,14 +658,11 @@ def write_pages(
         set(urls).intersection(SITE_WIDE_URLS)
     )
     jobs = min(jobs, len(units), max(1, weight // settings.PUBLISH_MIN_PAGES_PER_PROCESS))
-    if jobs <= 1 or not can_fork() or len(units) * QUEUE_ITEM.size > QUEUE_CAPACITY:
+    if jobs <= 1 or not can_fork():
         _write_share(build, units, range(len(units)), rewriter, plan, urls)
         return len(urls)
-    # The queue: every unit's index, written before any process starts reading. Each read takes
-    # one whole item (a pipe serves reads of its items one at a time) until the queue is empty.
-    queue, feeder = os.pipe()
-    os.write(feeder, b"".join(QUEUE_ITEM.pack(index) for index in range(len(units))))
-    os.close(feeder)
+    # The queue: a counter in shared memory; each process claims the next unit until none is left.
+    claimed = multiprocessing.Value("Q", 0)
     connections.close_all()  # each process opens its own database connection
     children = []
     try:
@@ -676,7 +673,7 @@ def write_pages(
                 os.close(reader)
                 code = 0
                 try:
-                    _write_share(build, units, _queued(queue), rewriter, plan, urls)
+                    _write_share(build, units, _claims(claimed, len(units)), rewriter, plan, urls)
                 except BaseException as error:  # reported to the parent, which raises
                     os.write(writer, str(error).encode()[:4000] or b"failed")
                     code = 1
@@ -684,10 +681,10 @@ def write_pages(
                     os._exit(code)
             os.close(writer)
             children.append((pid, reader))
-        _write_share(build, units, _queued(queue), rewriter, plan, urls)
+        _write_share(build, units, _claims(claimed, len(units)), rewriter, plan, urls)
     finally:
-        _drain(queue)  # so that the other processes stop after an error here
-        os.close(queue)
+        with claimed.get_lock():  # nothing more is claimed: the others stop after an error here
+            claimed.value = len(units)
         errors = []
         for pid, reader in children:
             with os.fdopen(reader, "rb") as pipe:
@@ -700,22 +697,15 @@ def write_pages(
     return len(urls)
 
 
-QUEUE_ITEM = struct.Struct("=I")
-QUEUE_CAPACITY = 60_000  # bytes; a pipe holds 64 kB on Linux before a writer would wait
-
-
-def _queued(queue: int) -> Iterator[int]:
-    while item := os.read(queue, QUEUE_ITEM.size):
-        yield QUEUE_ITEM.unpack(item)[0]
-
-
-def _drain(queue: int) -> None:
-    os.set_blocking(queue, False)
-    try:
-        while os.read(queue, 4096):
-            pass
-    except BlockingIOError:
-        pass
+def _claims(claimed, total: int) -> Iterator[int]:
+    """The indexes of the units this process claims, one at a time, until all are claimed."""
+    while True:
+        with claimed.get_lock():
+            index = claimed.value
+            claimed.value = min(index + 1, total)
+        if index >= total:
+            return
+        yield index
 
 
 Unit = str | list[int] | tuple[str, ...]
@@ -894,13 +884,15 @@ def switch_to(out: Path, build: Path) -> None:
         name = sibling.name
         is_build = name.startswith(f"{out.name}.") and BUILD_STAMP.match(name[len(out.name) + 1 :])
         is_old = name.startswith(f".{out.name}.old-")  # left by an earlier build
+        # Left by an incremental build that was killed (a finished one removes its own).
+        is_fresh = name.startswith(f".{out.name}.") and name.endswith(".fresh")
         if not sibling.is_dir() or sibling.is_symlink():
             continue
         if is_build and name not in keep:
             old = out.parent / f".{out.name}.old-{name[len(out.name) + 1 :]}"
             os.rename(sibling, old)
             stale.append(old)
-        elif is_old:
+        elif is_old or is_fresh:
             stale.append(sibling)
     remove_in_background(stale)
 
