@@ -471,8 +471,8 @@ def test_data_page_defines_fields_licence_and_citation(client, sample):
     assert "/api/schema/" in response.content.decode()
     assert "/recommendations/?_export=xlsx" in response.content.decode()
     # The feeds are described as what they hold: the latest few, not everything.
-    assert "the latest published updates (50)" in text
-    assert "the latest changes (100 from the last 30 days:" in text
+    assert "the latest published updates (up to 50)" in text
+    assert "the latest changes (up to 100 from the last 30 days:" in text
 
 
 def test_methodology_defines_every_status_and_overdue(client, sample):

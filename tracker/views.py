@@ -145,7 +145,7 @@ def report_list(request):
     """Every report with its figures, in one table (the dashboard shows only a few)."""
     as_of: AsOf = request.as_of
     scorecards = report_scorecards(as_of)
-    scorecards.sort(key=lambda card: (card.report.published_on, card.report.slug), reverse=True)
+    scorecards.sort(key=lambda card: (-card.report.published_on.toordinal(), card.report.slug))
     return render(
         request,
         "tracker/report_list.html",
@@ -190,6 +190,12 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
 
     def get_queryset(self):
         return table_queryset(self.as_of)
+
+    def get_paginate_by(self, table_data) -> int:
+        # `?per_page=` (checked in `dispatch`) sizes the view's pages as well as the table's, so
+        # that every page the table links to exists.
+        per_page = self.request.GET.get("per_page")
+        return int(per_page) if per_page else self.paginate_by
 
     def paginate_queryset(self, queryset, page_size):
         # The view's own pagination refuses a page that does not exist (404); its count is
