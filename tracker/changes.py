@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import functools
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -80,13 +81,6 @@ def _updates_in(since: datetime.date, until: datetime.date):
     )
 
 
-def update_changes(since: datetime.date, until: datetime.date) -> list[Change]:
-    updates = _updates_in(since, until).select_related(
-        "recommendation__report", "organisation", "corrects"
-    )
-    return [change_of_update(update) for update in updates]
-
-
 def change_of_update(update: StatusUpdate) -> Change:
     is_correction = update.corrects_id is not None
     scope = f" ({update.organisation.name}'s part)" if update.organisation_id else ""
@@ -109,7 +103,7 @@ def change_of_update(update: StatusUpdate) -> Change:
         summary=summary,
         source_url=update.source_url,
         source_title=update.source_title,
-        key=f"update-{update.pk}",
+        key=change_key("correction" if is_correction else "update", update.pk),
     )
 
 
@@ -128,16 +122,8 @@ def _deadlines_in(since: datetime.date, until: datetime.date):
 
 def _with_related(deadlines):
     return deadlines.select_related(
-        "recommendation__report", "organisation", "supersedes"
-    ).select_related("superseded_by")
-
-
-def deadline_changes(since: datetime.date, until: datetime.date) -> list[Change]:
-    deadlines = _with_related(_deadlines_in(since, until))
-    changes = []
-    for deadline in deadlines:
-        changes.extend(changes_of_deadline(deadline, since, until))
-    return changes
+        "recommendation__report", "organisation", "supersedes", "superseded_by"
+    )
 
 
 def changes_of_deadline(
@@ -259,12 +245,14 @@ def change_key(kind: str, pk: int) -> str:
     return f"{KEY_PREFIXES[kind]}{pk}"
 
 
+def newest_first(changes: Iterable[Change]) -> list[Change]:
+    """The order of every list of changes: latest first, then by key."""
+    return sorted(changes, key=lambda change: (change.at, change.key), reverse=True)
+
+
 def changes_since(since: datetime.date, until: datetime.date) -> list[Change]:
     """Every change recorded from `since` to `until` (both inclusive), latest first."""
-    if until < since:
-        raise ValueError("The end of the period comes before its start.")
-    changes = update_changes(since, until) + deadline_changes(since, until)
-    return sorted(changes, key=lambda change: (change.at, change.key), reverse=True)
+    return latest_changes(since, until, limit=None).merged()
 
 
 @dataclass
@@ -278,11 +266,17 @@ class LatestChanges:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def merged(self, kinds: Iterable[str] = KIND_LABELS) -> list[Change]:
+        """The changes held of these kinds, latest first. The latest `limit` of each kind hold
+        the latest `limit` of all of them together."""
+        return newest_first(change for kind in kinds for change in self.latest[kind])
 
-def latest_changes(since: datetime.date, until: datetime.date, limit: int) -> LatestChanges:
-    """The latest `limit` changes of each kind from `since` to `until` (both inclusive), and how
-    many there are of each: four queries whatever the number. Which changes there are is read
-    from a few columns of each row; only the rows shown are then loaded whole."""
+
+def latest_changes(since: datetime.date, until: datetime.date, limit: int | None) -> LatestChanges:
+    """The latest `limit` changes of each kind (all of them when `limit` is None) from `since` to
+    `until` (both inclusive), and how many there are of each: four queries whatever the number.
+    Which changes there are is read from a few columns of each row; only the rows shown are then
+    loaded whole."""
     if until < since:
         raise ValueError("The end of the period comes before its start.")
     candidates: dict[str, list[tuple[datetime.datetime, str, int]]] = {k: [] for k in KIND_LABELS}
@@ -302,8 +296,11 @@ def latest_changes(since: datetime.date, until: datetime.date, limit: int) -> La
         for kind, at in deadline_kinds(*columns, since, until, day_start):
             candidates[kind].append((at, change_key(kind, pk), pk))
 
-    # The same order as `changes_since`: latest first, then by key.
-    chosen = {kind: heapq.nlargest(limit, rows) for kind, rows in candidates.items()}
+    # The order of `newest_first`: latest first, then by key.
+    chosen = {
+        kind: rows if limit is None else heapq.nlargest(limit, rows)
+        for kind, rows in candidates.items()
+    }
     keys = {key for rows in chosen.values() for _at, key, _pk in rows}
     update_pks = [pk for k in ("update", "correction") for _at, _key, pk in chosen[k]]
     deadline_pks = {
@@ -319,7 +316,7 @@ def latest_changes(since: datetime.date, until: datetime.date, limit: int) -> La
         for deadline in _with_related(Deadline.objects.filter(pk__in=deadline_pks)):
             shown += [c for c in changes_of_deadline(deadline, since, until) if c.key in keys]
     latest: dict[str, list[Change]] = {kind: [] for kind in KIND_LABELS}
-    for change in sorted(shown, key=lambda change: (change.at, change.key), reverse=True):
+    for change in newest_first(shown):
         latest[change.kind].append(change)
     return LatestChanges(
         counts={kind: len(rows) for kind, rows in candidates.items()}, latest=latest

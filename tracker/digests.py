@@ -83,9 +83,11 @@ def with_latest_update(queryset: QuerySet[Recommendation]) -> QuerySet[Recommend
 
 
 def silent_overdue(on: datetime.date, days: int) -> QuerySet[Recommendation]:
-    """Overdue on `on` with no published update describing the last `days` days (or none ever)."""
+    """Overdue on `on` with no published update describing the last `days` days (or none ever),
+    of reports published by then (as `tracker.scorecards.silent_ids` counts them)."""
     return (
         with_latest_update(Recommendation.objects.overdue_on(on).with_timeliness(on))
+        .filter(report__published_on__lte=on)
         .filter(
             Q(latest_update_on__isnull=True)
             | Q(latest_update_on__lte=on - datetime.timedelta(days=days))

@@ -236,14 +236,11 @@ class ChangesFeed(BaseFeed):
         until = timezone.localdate()
         since = until - datetime.timedelta(days=days - 1)
         found = latest_changes(since, until, CHANGES_FEED_LENGTH)
-        # The latest of each kind hold the latest of all kinds.
-        merged = sorted(
-            (change for changes in found.latest.values() for change in changes),
-            key=lambda change: (change.at, change.key),
-            reverse=True,
-        )
         return Window(
-            since=since, until=until, latest=merged[:CHANGES_FEED_LENGTH], total=found.total
+            since=since,
+            until=until,
+            latest=found.merged()[:CHANGES_FEED_LENGTH],
+            total=found.total,
         )
 
     def title(self, window: Window) -> str:

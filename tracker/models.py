@@ -207,9 +207,15 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
 
     def overdue_on(self, on: datetime.date) -> RecommendationQuerySet:
         """Recommendations with an open deadline that fell due before `on`."""
-        return self.filter(
-            models.Exists(Deadline.objects.overdue(on).filter(recommendation=models.OuterRef("pk")))
-        )
+        return self.filter(has_overdue_deadline(on))
+
+
+def has_overdue_deadline(on: datetime.date, recommendation: str = "pk") -> models.Exists:
+    """Whether the recommendation that the outer query's `recommendation` field names has an open
+    deadline that fell due before `on`: the test of `overdue_on`, usable from other tables."""
+    return models.Exists(
+        Deadline.objects.overdue(on).filter(recommendation=models.OuterRef(recommendation))
+    )
 
 
 class RecommendationManager(models.Manager.from_queryset(RecommendationQuerySet)):

@@ -14,7 +14,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
-from tracker.models import Deadline, OverduePeriod, Recommendation
+from tracker.models import Deadline, OverduePeriod, Recommendation, has_overdue_deadline
 from tracker.page_cache import bump_data_version
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -79,20 +79,14 @@ def _flag_recommendations(today: datetime.date) -> tuple[int, int]:
     became = overdue.filter(overdue_since__isnull=True).update(overdue_since=Subquery(earliest))
     stopped = (
         Recommendation.objects.filter(overdue_since__isnull=False)
-        .exclude(_has_overdue_deadline(today, "pk"))
+        .exclude(has_overdue_deadline(today))
         .update(overdue_since=None)
     )
     OverduePeriod.objects.filter(deadline__isnull=True, ended_on__isnull=True).exclude(
-        _has_overdue_deadline(today, "recommendation_id")
+        has_overdue_deadline(today, "recommendation_id")
     ).update(ended_on=Greatest(F("started_on"), Value(today)))
     _open_periods(overdue.values_list("pk", "overdue_since"), ("recommendation", "started_on"))
     return became, stopped
-
-
-def _has_overdue_deadline(today: datetime.date, field: str) -> Exists:
-    """The test of `Recommendation.objects.overdue_on`, for the recommendation that the outer
-    query's `field` points to (so that NOT EXISTS needs no second join)."""
-    return Exists(Deadline.objects.overdue(today).filter(recommendation=OuterRef(field)))
 
 
 def _open_periods(overdue: QuerySet, fields: tuple[str, ...]) -> None:

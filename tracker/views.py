@@ -359,11 +359,7 @@ def changes(request):
     found = latest_changes(since, today, CHANGES_SECTION_LENGTH)
     sections = []
     for heading, kinds in CHANGE_SECTIONS:
-        items = sorted(
-            (change for kind in kinds for change in found.latest[kind]),
-            key=lambda change: (change.at, change.key),
-            reverse=True,
-        )[:CHANGES_SECTION_LENGTH]
+        items = found.merged(kinds)[:CHANGES_SECTION_LENGTH]
         sections.append((heading, items, sum(found.counts[kind] for kind in kinds)))
     return render(
         request,
