@@ -143,13 +143,19 @@ def refuse_query(request) -> HttpResponseBadRequest | None:
     return None
 
 
+def site_calendar_name() -> str:
+    return f"{settings.SITE_NAME}: open deadlines"
+
+
+def report_calendar_name(report: Report) -> str:
+    return f"{report.short_name}: open deadlines"
+
+
 def deadlines_calendar(request) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
     today = timezone.localdate()
-    body = build_calendar(
-        f"{settings.SITE_NAME}: open deadlines", open_deadlines(today), request, today
-    )
+    body = build_calendar(site_calendar_name(), open_deadlines(today), request, today)
     return calendar_response(body, today, "deadlines.ics")
 
 
@@ -159,5 +165,5 @@ def report_deadlines_calendar(request, slug: str) -> HttpResponse:
     report = get_object_or_404(Report, slug=slug)
     today = timezone.localdate()
     deadlines = open_deadlines(today).filter(recommendation__report=report)
-    body = build_calendar(f"{report.short_name}: open deadlines", deadlines, request, today)
+    body = build_calendar(report_calendar_name(report), deadlines, request, today)
     return calendar_response(body, today, f"{report.slug}-deadlines.ics")

@@ -78,7 +78,7 @@ class UpdatesFeed(BaseFeed):
         return (
             StatusUpdate.objects.published()
             .select_related("recommendation__report", "organisation", "corrects")
-            .order_by("-published_at", "-pk")
+            .order_by("-published_at", "-pk")  # as `newest_published_first`
         )
 
     def subtitle(self, obj) -> str:
@@ -173,15 +173,18 @@ class _GivenUpdatesFeed(RecommendationUpdatesFeed):
         return self.given
 
 
+def newest_published_first(updates: list[StatusUpdate]) -> list[StatusUpdate]:
+    """The feeds' order (`BaseFeed.updates`), for updates already fetched."""
+    return sorted(updates, key=lambda update: (update.published_at, update.pk), reverse=True)
+
+
 def recommendation_feed_body(
     recommendation: Recommendation, published: list[StatusUpdate], request
 ) -> bytes:
     """The recommendation's feed, as `RecommendationUpdatesFeed` writes it, from its published
     updates fetched already (in any order, each with its organisation and the update it corrects;
     the recommendation with its report)."""
-    newest = sorted(published, key=lambda update: (update.published_at, update.pk), reverse=True)
-    for update in newest:
-        update.recommendation = recommendation
+    newest = newest_published_first(published)
     feed = _GivenUpdatesFeed(newest[:FEED_LENGTH]).get_feed(recommendation, request)
     return feed.writeString("utf-8").encode()
 

@@ -75,7 +75,13 @@ from django.utils import timezone
 
 from tracker.as_of import AsOf, recommendations_as_of
 from tracker.badges import badge_svg, recommendation_status_badge
-from tracker.calendar_feed import calendar_ical, event_ical, open_deadlines
+from tracker.calendar_feed import (
+    calendar_ical,
+    event_ical,
+    open_deadlines,
+    report_calendar_name,
+    site_calendar_name,
+)
 from tracker.feeds import recommendation_feed_body
 from tracker.models import (
     Deadline,
@@ -86,7 +92,11 @@ from tracker.models import (
     Response,
     StatusUpdate,
 )
-from tracker.recommendation_facts import recommendation_page_context, recommendation_records
+from tracker.recommendation_facts import (
+    RECOMMENDATION_PAGE_TEMPLATE,
+    recommendation_page_context,
+    recommendation_records,
+)
 from tracker.scorecards import owner_records, report_scorecards
 from tracker.tables import table_queryset
 from tracker.views import RecommendationListView, owner_page_context, report_page_context
@@ -122,7 +132,6 @@ SLOWEST_FIRST = ["/changes.atom", "/owners/", "/changes/", "/"]
 # Shown only where deadlines changed (a status update alone leaves them as they were).
 SITE_WIDE_CALENDARS = ["/deadlines.ics"]
 UNCHANGING_URLS = ["/methodology/"]
-RECOMMENDATION_TEMPLATE = "tracker/recommendation_detail.html"
 RECOMMENDATION_BATCH = 200  # recommendations fetched and rendered together
 PUBLISH_REQUEST_KEY = "tracker:publish-site:latest-request"
 PUBLISH_FIRST_REQUEST_KEY = "tracker:publish-site:first-request"
@@ -400,7 +409,7 @@ class Renderer:
             request = self.request(page)
             request.as_of = as_of
             context = recommendation_page_context(record, as_of)
-            yield page, render_to_string(RECOMMENDATION_TEMPLATE, context, request).encode()
+            yield page, render_to_string(RECOMMENDATION_PAGE_TEMPLATE, context, request).encode()
             yield feed, recommendation_feed_body(recommendation, record.updates, self.request(feed))
             yield badge, badge_svg(recommendation_status_badge(recommendation, today)).encode()
 
@@ -582,12 +591,11 @@ class Calendars:
         slug = self.slugs[url]
         if slug is None:
             events = [self._events[deadline.pk] for deadline in self.deadlines]
-            return calendar_ical(f"{settings.SITE_NAME}: open deadlines", events, self.as_of)
+            return calendar_ical(site_calendar_name(), events, self.as_of)
         report = self.reports.get(slug)
         if report is None:
             raise PublishError(f"{url} was not found.")
-        name = f"{report.short_name}: open deadlines"
-        return calendar_ical(name, self.by_report[slug], self.as_of)
+        return calendar_ical(report_calendar_name(report), self.by_report[slug], self.as_of)
 
 
 ANCHOR = re.compile(r"<a\b([^>]*?)\bhref=\"([^\"]*)\"([^>]*)>(.*?)</a>", re.DOTALL)

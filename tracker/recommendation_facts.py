@@ -19,6 +19,9 @@ from tracker.models import (
 from tracker.periods import Precision, describe_due
 from tracker.tables import describe_timeliness
 
+# The page of one recommendation, live (`tracker.views`) and published (`tracker.publishing`).
+RECOMMENDATION_PAGE_TEMPLATE = "tracker/recommendation_detail.html"
+
 NUMBER_WORDS = {1: "once", 2: "twice"}
 
 

@@ -38,7 +38,11 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.recommendation_facts import recommendation_page_context, recommendation_records
+from tracker.recommendation_facts import (
+    RECOMMENDATION_PAGE_TEMPLATE,
+    recommendation_page_context,
+    recommendation_records,
+)
 from tracker.scorecards import (
     STATUS_ORDER,
     combined,
@@ -272,9 +276,7 @@ def recommendation_detail(request, slug: str, number: int):
     if recommendation.report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
     (record,) = recommendation_records(as_of, [recommendation])
-    return render(
-        request, "tracker/recommendation_detail.html", recommendation_page_context(record, as_of)
-    )
+    return render(request, RECOMMENDATION_PAGE_TEMPLATE, recommendation_page_context(record, as_of))
 
 
 @with_as_of
