@@ -159,3 +159,58 @@ def test_nothing_is_cached_when_page_caching_is_off(client, sample, settings):
     settings.PAGE_CACHE_SECONDS = 0
     client.get("/")
     assert cache_status(client.get("/")) is None
+
+
+def test_a_page_read_again_comes_from_the_process_memory_under_the_current_version(
+    client, sample, monkeypatch
+):
+    from tracker import page_cache
+
+    shared = page_cache.cache
+    client.get("/")
+    assert cache_status(client.get("/")) == "hit"
+
+    class OnlyTheVersion:
+        def get(self, key, *args, **kwargs):
+            assert key == page_cache.VERSION_KEY, "only the data version is read"
+            return shared.get(key, *args, **kwargs)
+
+    monkeypatch.setattr(page_cache, "cache", OnlyTheVersion())
+    assert cache_status(client.get("/")) == "hit"
+    monkeypatch.undo()
+
+    page_cache.bump_data_version()
+    assert cache_status(client.get("/")) == "miss"
+
+
+class Unreachable:
+    """The cache as django-redis answers it while Redis is down (IGNORE_EXCEPTIONS)."""
+
+    def get(self, *args, **kwargs):
+        return None
+
+    def get_many(self, *args, **kwargs):
+        return {}
+
+    def add(self, *args, **kwargs):
+        return False
+
+    def set(self, *args, **kwargs):
+        return None
+
+
+def test_with_the_shared_cache_unreachable_pages_are_rendered_not_served_from_memory(
+    client, sample, monkeypatch
+):
+    from tracker import page_cache
+
+    client.get("/reports/test-inquiry/1/")
+    assert cache_status(client.get("/reports/test-inquiry/1/")) == "hit"
+    monkeypatch.setattr(page_cache, "cache", Unreachable())
+    sample.overdue.title = "A title changed while the cache was unreachable"
+    sample.overdue.save()
+
+    response = client.get("/reports/test-inquiry/1/")
+
+    assert cache_status(response) is None
+    assert "A title changed while the cache was unreachable" in response.content.decode()
