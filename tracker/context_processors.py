@@ -1,7 +1,32 @@
+import functools
+
 from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from tracker.as_of import AsOf
+
+# The pages every page links to (navigation and footer).
+SITE_PAGES = (
+    "home",
+    "report_list",
+    "recommendation_list",
+    "owner_list",
+    "changes",
+    "data",
+    "methodology",
+)
+
+
+@functools.cache
+def _site_urls(prefix: str, urlconf) -> dict[str, str]:
+    return {name: reverse(name, urlconf=urlconf) for name in SITE_PAGES}
+
+
+def site_urls() -> dict[str, str]:
+    """Their addresses, worked out once (per URL prefix) rather than on every page: a static
+    build renders 28,000 pages."""
+    return _site_urls(get_script_prefix(), get_urlconf())
 
 
 def site(request) -> dict:
@@ -16,6 +41,7 @@ def site(request) -> dict:
         "CORRECTIONS_EMAIL": settings.CORRECTIONS_EMAIL,
         "LEAVE_SITE_URL": settings.LEAVE_SITE_URL,
         "SUPPORT_SERVICES": settings.SUPPORT_SERVICES,
+        "site_urls": site_urls(),
         "as_of": as_of,
         "as_of_query": f"?as_of={as_of.query_value}" if as_of.is_past else "",
     }
