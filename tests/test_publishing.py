@@ -197,17 +197,22 @@ def test_the_export_holds_no_draft_no_address_and_no_unpublished_update(sample, 
         assert secret not in everything
 
 
+def publish_example_update(sample) -> None:
+    """Publish one update about `sample.done`: "An example review confirmed the plan."."""
+    update = StatusUpdateFactory(
+        recommendation=sample.done,
+        describes_on=datetime.date(2026, 11, 20),
+        status=ImplementationStatus.IMPLEMENTED,
+        summary="An example review confirmed the plan.",
+    )
+    publish_update(update, by=None, at=NOW)
+
+
 def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out):
     with time_machine.travel(NOW, tick=False):
         publish(out)
         first = out.resolve()
-        update = StatusUpdateFactory(
-            recommendation=sample.done,
-            describes_on=datetime.date(2026, 11, 20),
-            status=ImplementationStatus.IMPLEMENTED,
-            summary="An example review confirmed the plan.",
-        )
-        publish_update(update, by=None, at=NOW)
+        publish_example_update(sample)
         message = publish(out, "--only-changed")
     second = out.resolve()
 
@@ -263,13 +268,7 @@ def published_files(root: Path) -> dict[str, bytes]:
 def test_an_incremental_build_writes_what_a_full_build_would(sample, out, tmp_path):
     with time_machine.travel(NOW, tick=False):
         publish(out)
-        update = StatusUpdateFactory(
-            recommendation=sample.done,
-            describes_on=datetime.date(2026, 11, 20),
-            status=ImplementationStatus.IMPLEMENTED,
-            summary="An example review confirmed the plan.",
-        )
-        publish_update(update, by=None, at=NOW)
+        publish_example_update(sample)
         assert publish(out, "--only-changed").startswith("Incremental build:")
         publish(tmp_path / "full")
 
