@@ -54,8 +54,8 @@ def time_flag_overdue() -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from tracker.jobs.overdue import flag_overdue
     from tracker.models import Deadline, OverduePeriod, Recommendation
-    from tracker.overdue import flag_overdue
 
     today = timezone.localdate()
     # From nothing flagged (the first run on a new database) and then a daily run.
@@ -89,7 +89,7 @@ def time_digests() -> dict:
     from django.conf import settings
     from django.utils import timezone
 
-    from tracker.digests import send_weekly_digests, week_of
+    from tracker.jobs.digests import send_weekly_digests, week_of
     from tracker.models import Contact, EmailLog
 
     port = free_port()

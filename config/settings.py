@@ -76,7 +76,7 @@ SITE_NAME = env_str("SITE_NAME", "Inquiry recommendations tracker")
 
 INSTALLED_APPS = [
     # Django's admin, with the site that asks staff who have a TOTP device for its code.
-    "tracker.admin_config.TrackerAdminConfig",
+    "tracker.apps.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,12 +96,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so its one line per request times and sees every response (tracker/request_log.py).
-    "tracker.request_log.RequestLogMiddleware",
+    # First, so its one line per request times and sees every response (tracker/ops/request_log.py).
+    "tracker.ops.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "tracker.page_cache.PublicPageCacheMiddleware",
+    "tracker.public.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tracker.context_processors.site",
+                "tracker.public.context_processors.site",
             ],
         },
     },
@@ -181,7 +181,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Whole public pages cached for anonymous readers for this many seconds (0: off). Turn it on only
-# with a cache every process shares (REDIS_URL): see tracker/page_cache.py.
+# with a cache every process shares (REDIS_URL): see tracker/public/page_cache.py.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0)
 
 # --- Authentication ------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ LOGIN_URL = "admin:login"
 # passwords for one user name from one address, that pair is refused for AXES_COOLOFF_MINUTES;
 # a successful login resets the count. The lockout backend comes first, as axes requires.
 AUTHENTICATION_BACKENDS = [
-    "tracker.login_security.LockoutBackend",
+    "tracker.admin.login_security.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -209,13 +209,13 @@ if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "tracker.login_security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "tracker.admin.login_security.lockout_response"
 # Behind N trusted proxies the client's address is the Nth from the right of X-Forwarded-For;
 # with none (the default) it is the connection's address, which a client cannot forge.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
-AXES_CLIENT_IP_CALLABLE = "tracker.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "tracker.ops.client_address.client_address"
 # Two-factor log-in is optional (django-otp): staff who add a TOTP device must give its code.
 OTP_TOTP_ISSUER = SITE_NAME
 # URL fields in forms assume https:// when a scheme is left out (Django 6.0's default).
@@ -356,7 +356,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.send_weekly_digests",
         "schedule": env_crontab("WEEKLY_DIGEST_CRON", "0 8 * * 1"),
     },
-    # Notices whose queueing failed while the broker was down (see tracker/notices.py).
+    # Notices whose queueing failed while the broker was down (see tracker/jobs/notices.py).
     "send-pending-notices": {
         "task": "tracker.send_pending_notices",
         "schedule": env_crontab("SEND_PENDING_NOTICES_CRON", "*/5 * * * *"),
@@ -370,7 +370,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO")
 # "plain" lines for people, or "json": one JSON object a line (python-json-logger) for a log store;
-# requests add request_id, method, path, status and duration_ms (tracker/request_log.py).
+# requests add request_id, method, path, status and duration_ms (tracker/ops/request_log.py).
 LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "plain").strip().lower()
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
@@ -421,7 +421,7 @@ if API_RATE and not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RA
 # https://django-import-export.readthedocs.io/en/stable/installation.html#settings
 # Importing needs the model's "add" permission, exporting its "view" permission; each import runs
 # in one transaction, so a file with a bad row writes nothing. Formulae are neutralised by
-# tracker/resources.py itself (the library's own option only strips a leading "=").
+# tracker/intake/resources.py itself (the library's own option only strips a leading "=").
 
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

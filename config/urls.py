@@ -32,5 +32,5 @@ urlpatterns = [
     path("", include("tracker.urls")),
 ]
 
-# A database outage answers 503 with Retry-After (tracker/outage.py); other errors Django's 500.
-handler500 = "tracker.outage.server_error"
+# A database outage answers 503 with Retry-After (tracker/ops/errors.py); other errors Django's 500.
+handler500 = "tracker.ops.errors.server_error"

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from tracker.admin.roles import EDITORS, OWNER_CONTACTS
 from tracker.models import (
     Contact,
     Deadline,
@@ -19,7 +20,6 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.roles import EDITORS, OWNER_CONTACTS
 
 
 class UserFactory(DjangoModelFactory[get_user_model()]):

@@ -26,7 +26,6 @@ from tests.factories import (
     ResponseFactory,
     StatusUpdateFactory,
 )
-from tracker.ledger import refresh_headline_status
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -36,6 +35,7 @@ from tracker.models import (
     Report,
     ResponseKind,
 )
+from tracker.updates import refresh_headline_status
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 TODAY = datetime.date(2026, 11, 23)

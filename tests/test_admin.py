@@ -17,6 +17,7 @@ from tests.factories import (
     make_contact_user,
     make_editor,
 )
+from tracker.admin.roles import CONTACT_PERMISSIONS, EDITOR_PERMISSIONS, EDITORS, OWNER_CONTACTS
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -24,7 +25,6 @@ from tracker.models import (
     Recommendation,
     StatusUpdate,
 )
-from tracker.roles import CONTACT_PERMISSIONS, EDITOR_PERMISSIONS, EDITORS, OWNER_CONTACTS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import time_machine
 
 from tests.factories import RecommendationFactory, ReportFactory, StatusUpdateFactory
 from tests.factories_open_data import NOW, build_open_data
-from tracker.badges import LABEL_COLOURS, PROGRESS_COLOURS, STATUS_COLOURS
 from tracker.models import ImplementationStatus
+from tracker.public.badges import LABEL_COLOURS, PROGRESS_COLOURS, STATUS_COLOURS
 
 pytestmark = pytest.mark.django_db
 

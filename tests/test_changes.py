@@ -13,7 +13,7 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tests.factories_open_data import build_open_data
-from tracker.changes import KIND_LABELS, changes_since, latest_changes
+from tracker.public.changes import KIND_LABELS, changes_since, latest_changes
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from tests.factories import (
     StatusUpdateFactory,
     UserFactory,
 )
-from tracker import emails
-from tracker.digests import plan_digests, silent_overdue
+from tracker.jobs import emails
+from tracker.jobs.digests import plan_digests, silent_overdue
 from tracker.models import Contact, Deadline, EmailLog
 
 pytestmark = pytest.mark.django_db

@@ -262,7 +262,7 @@ def redis_down_then_back(stack: Stack, mail_server, draft: str, summary: str):
     assert notice.recipients == ["reader@example.org"]
     assert summary in notice.text
     # Another sweep, perhaps while the worker still clears its pending notice, sends nothing.
-    sweep_again = "from tracker.notices import send_pending_notices; send_pending_notices()\n"
+    sweep_again = "from tracker.jobs.notices import send_pending_notices; send_pending_notices()\n"
     assert stack.app.shell(sweep_again + COUNTS.format(pk=draft)) == "published 0 1"
     time.sleep(1)
     assert len(mail_server.messages) == 1
@@ -329,7 +329,7 @@ def test_postgres_restarted_under_load_fails_fast_and_recovers_without_an_app_re
     assert before
     assert all(o.status == 200 for o in before)
     assert during, "no request was made while PostgreSQL was down"
-    # 503 with Retry-After (tracker/outage.py), answered at once rather than left hanging.
+    # 503 with Retry-After (tracker/ops/errors.py), answered at once rather than left hanging.
     assert all(o.status == 503 for o in during), {(o.path, o.status) for o in during}
     assert max(o.seconds for o in during) < FAIL_FAST_SECONDS
     assert unavailable.status_code == 503

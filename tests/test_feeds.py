@@ -19,7 +19,7 @@ from tests.factories_open_data import (
     SUBSCRIBER_EMAIL,
     build_open_data,
 )
-from tracker import feeds
+from tracker.public import feeds
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tracker.ledger import latest_whole_recommendation_update
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -22,6 +21,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.periods import end_of_period
+from tracker.updates import latest_whole_recommendation_update
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from tests.factories import (
     make_contact_user,
     make_editor,
 )
-from tracker.importing import COLUMNS
+from tracker.intake.importing import COLUMNS
 from tracker.models import (
     Deadline,
     Organisation,

@@ -13,7 +13,6 @@ from tests.factories import (
     StatusUpdateFactory,
     UserFactory,
 )
-from tracker.ledger import refresh_headline_status
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -23,6 +22,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
+from tracker.updates import refresh_headline_status
 
 pytestmark = pytest.mark.django_db
 

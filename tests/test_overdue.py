@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import DeadlineFactory, RecommendationFactory
+from tracker.jobs.overdue import flag_overdue
 from tracker.models import Deadline, OverduePeriod, Recommendation
-from tracker.overdue import flag_overdue
 
 pytestmark = pytest.mark.django_db
 LONDON = zoneinfo.ZoneInfo("Europe/London")

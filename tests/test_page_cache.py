@@ -164,7 +164,7 @@ def test_nothing_is_cached_when_page_caching_is_off(client, sample, settings):
 def test_a_page_read_again_comes_from_the_process_memory_under_the_current_version(
     client, sample, monkeypatch
 ):
-    from tracker import page_cache
+    from tracker.public import page_cache
 
     shared = page_cache.cache
     client.get("/")
@@ -202,7 +202,7 @@ class Unreachable:
 def test_with_the_shared_cache_unreachable_pages_are_rendered_not_served_from_memory(
     client, sample, monkeypatch
 ):
-    from tracker import page_cache
+    from tracker.public import page_cache
 
     client.get("/reports/test-inquiry/1/")
     assert cache_status(client.get("/reports/test-inquiry/1/")) == "hit"

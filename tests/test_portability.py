@@ -30,7 +30,6 @@ from tests.factories import (
     make_contact_user,
     make_editor,
 )
-from tracker.ledger import refresh_headline_status
 from tracker.models import (
     EmailLog,
     ImplementationStatus,
@@ -42,6 +41,7 @@ from tracker.models import (
     StatusUpdate,
     Subscription,
 )
+from tracker.updates import refresh_headline_status
 
 NOW = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
 CSRF_TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')

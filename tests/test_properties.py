@@ -20,7 +20,7 @@ from tests.factories import (
     ResponseFactory,
     StatusUpdateFactory,
 )
-from tracker.importing import COLUMNS, OPTIONAL_COLUMNS, ImportRefused, import_inquiry
+from tracker.intake.importing import COLUMNS, OPTIONAL_COLUMNS, ImportRefused, import_inquiry
 from tracker.models import (
     ImplementationStatus,
     Organisation,

@@ -33,11 +33,13 @@ from tests.factories import (
 )
 from tests.factories_pages import NOW, build_sample
 from tests.private_services import database_url_for_subprocess
-from tracker import calendar_feed, publishing, tasks
-from tracker.ledger import publish_update
+from tracker import tasks
+from tracker.jobs.snapshots import take_snapshot
 from tracker.models import ImplementationStatus, Recommendation, StatusUpdate, Subscription
-from tracker.snapshots import take_snapshot
-from tracker.views import RecommendationListView
+from tracker.public import calendar as calendar_feed
+from tracker.public.views import RecommendationListView
+from tracker.static_site import build as publishing
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 

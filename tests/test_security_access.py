@@ -31,8 +31,8 @@ from tests.factories import (
     StatusUpdateFactory,
     make_contact_user,
 )
-from tracker.ledger import refresh_headline_status
 from tracker.models import ImplementationStatus, StatusUpdate, Subscription
+from tracker.updates import refresh_headline_status
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.factories import ContactFactory
-from tracker.ledger import latest_whole_recommendation_update
 from tracker.models import (
     Contact,
     Deadline,
@@ -18,6 +17,7 @@ from tracker.models import (
     Report,
     StatusUpdate,
 )
+from tracker.updates import latest_whole_recommendation_update
 
 pytestmark = pytest.mark.django_db
 

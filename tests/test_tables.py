@@ -15,10 +15,10 @@ from django_tables2.rows import BoundRows
 
 from tests.factories import OwnershipFactory, RecommendationFactory, ReportFactory
 from tests.factories_pages import NOW, build_sample
-from tracker import tables
 from tracker.as_of import parse_as_of
-from tracker.filters import PlainSelect
 from tracker.models import ImplementationStatus
+from tracker.public import tables
+from tracker.public.filters import PlainSelect
 from tracker.templatetags.table_rows import table_body_rows
 
 pytestmark = pytest.mark.django_db
@@ -312,7 +312,7 @@ def test_the_filters_selects_have_the_markup_of_djangos_own(value, attrs):
 
 
 def test_the_table_renders_as_django_tables2_itself_would(rf, dangerous):
-    """The base table's quicker rows (tracker.tables.Rows) give what django-tables2's own give."""
+    """The base table's quicker rows (public.tables.Rows) give what django-tables2's own give."""
     with time_machine.travel(NOW, tick=False):
         day = parse_as_of("")
         quick = tables.RecommendationTable(tables.table_queryset(day), as_of=day)

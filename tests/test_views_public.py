@@ -13,9 +13,9 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tests.factories_pages import NOW, build_reports, build_sample, publish
-from tracker import views
-from tracker.ledger import refresh_headline_status
 from tracker.models import ImplementationStatus, StatusUpdate
+from tracker.public import views
+from tracker.updates import refresh_headline_status
 
 pytestmark = pytest.mark.django_db
 

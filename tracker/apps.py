@@ -1,15 +1,31 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
 class TrackerConfig(AppConfig):
+    default = True
     name = "tracker"
     verbose_name = "Recommendation tracker"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tracker.page_cache import connect_signals
-        from tracker.roles import ensure_role_groups
+        from tracker.admin.roles import ensure_role_groups
+        from tracker.public.page_cache import connect_signals
 
         post_migrate.connect(ensure_role_groups, sender=self)
         connect_signals()
+
+
+class TrackerAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app, using the tracker's admin site (tracker/admin/site.py)."""
+
+    default = False  # the tracker app itself is the default config of this module
+    default_site = "tracker.admin.site.TrackerAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        for module in ("records", "imports", "jobs"):
+            import_module(f"tracker.admin.{module}")

@@ -712,7 +712,7 @@ class StatusUpdate(TimeStampedModel):
 
     def publish(self, by=None, at: datetime.datetime | None = None) -> bool:
         """Publish a draft once. Returns False if it was already published or lacks a source."""
-        from tracker.ledger import publish_update
+        from tracker.updates import publish_update
 
         return publish_update(self, by=by, at=at or timezone.now())
 

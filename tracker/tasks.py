@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
-from tracker import digests, notices, overdue, publishing, snapshots, subscriptions
-from tracker.emails import TransientEmailError
+from tracker.jobs import digests, notices, overdue, snapshots, subscriptions
+from tracker.jobs.emails import TransientEmailError
+from tracker.static_site import build as publishing
 
 DATABASE_RETRY = {
     "autoretry_for": (OperationalError,),

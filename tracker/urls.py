@@ -1,9 +1,11 @@
 from django.urls import include, path
 
-from tracker import badges, calendar_feed, feeds, health, subscription_views, views
+from tracker.ops import health
+from tracker.public import badges, feeds, subscription_views, views
+from tracker.public import calendar as calendar_feed
 
 urlpatterns = [
-    # For load balancers: database, cache and broker reachability (tracker/health.py).
+    # For load balancers: database, cache and broker reachability (tracker/ops/health.py).
     path("healthz", health.healthz, name="healthz"),
     path("", views.home, name="home"),
     path("reports/", views.report_list, name="report_list"),

@@ -25,7 +25,6 @@ from tracker.api.serializers import (
     StatusUpdateSerializer,
 )
 from tracker.as_of import AsOf, InvalidAsOfDate, parse_as_of, recommendations_as_of
-from tracker.filters import RecommendationFilter
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -35,6 +34,7 @@ from tracker.models import (
     Report,
     StatusUpdate,
 )
+from tracker.public.filters import RecommendationFilter
 
 ALWAYS_ALLOWED = frozenset({"format"})
 LIST_ALLOWED = frozenset({"page", "page_size", "ordering"})

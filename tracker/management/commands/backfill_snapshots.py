@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from tracker.jobs.snapshots import backfill_snapshots
 from tracker.management.commands.flag_overdue import parse_day
 from tracker.models import Report
-from tracker.snapshots import backfill_snapshots
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tracker.overdue import flag_overdue
+from tracker.jobs.overdue import flag_overdue
 
 
 def parse_day(value: str) -> datetime.date:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.portability import PortabilityError, import_all
+from tracker.intake.portability import PortabilityError, import_all
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.importing import ImportRefused, import_inquiry
+from tracker.intake.importing import ImportRefused, import_inquiry
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.loading import ReportFileError, load_report_files
+from tracker.intake.loading import ReportFileError, load_report_files
 
 
 def shipped_report_files() -> list[Path]:

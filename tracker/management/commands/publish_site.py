@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.publishing import PublishError, publish_site
+from tracker.static_site.build import PublishError, publish_site
 
 
 class Command(BaseCommand):

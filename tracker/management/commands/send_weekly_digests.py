@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tracker.digests import parse_week, plan_digests, send_weekly_digests, week_of
-from tracker.emails import TransientEmailError, iso_week_key
+from tracker.jobs.digests import parse_week, plan_digests, send_weekly_digests, week_of
+from tracker.jobs.emails import TransientEmailError, iso_week_key
 from tracker.models import EmailLog
 
 

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from tracker.jobs.snapshots import take_snapshot
 from tracker.management.commands.flag_overdue import parse_day
-from tracker.snapshots import take_snapshot
 
 
 class Command(BaseCommand):

@@ -21,8 +21,8 @@ from django_tables2.utils import signature
 from tablib.formats._json import serialize_objects_handler
 
 from tracker.as_of import AsOf, recommendations_as_of
-from tracker.headlines import with_lead_owner
 from tracker.models import ImplementationStatus, ResponseKind
+from tracker.public.headlines import with_lead_owner
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

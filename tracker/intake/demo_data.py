@@ -338,7 +338,7 @@ def refresh_all_headline_statuses(recommendations=None) -> int:
     """Recompute every headline status from the ledger in one set-based UPDATE.
 
     The headline is the latest published update about the whole recommendation (the rule
-    `tracker.ledger.refresh_headline_status` applies to one recommendation at a time).
+    `tracker.updates.refresh_headline_status` applies to one recommendation at a time).
     """
     latest = (
         StatusUpdate.objects.published()

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 
-from tracker.changes import Change, latest_changes
 from tracker.models import Recommendation, Report, StatusUpdate
+from tracker.public.changes import Change, latest_changes
 
 FEED_LENGTH = 50
 DEFAULT_CHANGE_DAYS = 30

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from tracker.models import Deadline, OverduePeriod, Recommendation, has_overdue_deadline
-from tracker.page_cache import bump_data_version
+from tracker.public.page_cache import bump_data_version
 
 ONE_DAY = datetime.timedelta(days=1)
 

@@ -9,7 +9,7 @@ import logging
 
 from django.db.models import Q
 
-from tracker.emails import (
+from tracker.jobs.emails import (
     Outgoing,
     SendResult,
     TransientEmailError,
@@ -17,8 +17,8 @@ from tracker.emails import (
     make_message,
     send_once,
 )
+from tracker.jobs.subscriptions import describe_subject, unsubscribe_url
 from tracker.models import EmailLog, Ownership, PendingNotice, StatusUpdate, Subscription
-from tracker.subscriptions import describe_subject, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 

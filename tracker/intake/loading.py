@@ -31,7 +31,6 @@ from pydantic import (
     ValidationError,
 )
 
-from tracker.ledger import publish_update
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -44,6 +43,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.periods import Precision, end_of_period
+from tracker.updates import publish_update
 
 # --- Field types ---------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from tracker.models import (
     Snapshot,
     StatusUpdate,
 )
-from tracker.page_cache import bump_data_version
+from tracker.public.page_cache import bump_data_version
 
 STATUS_FIELDS = [status.value for status in ImplementationStatus]
 

@@ -17,9 +17,9 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.periods import Precision, describe_due
-from tracker.tables import describe_timeliness
+from tracker.public.tables import describe_timeliness
 
-# The page of one recommendation, live (`tracker.views`) and published (`tracker.publishing`).
+# The page of one recommendation, live (public.views) and published (static_site.build).
 RECOMMENDATION_PAGE_TEMPLATE = "tracker/recommendation_detail.html"
 
 NUMBER_WORDS = {1: "once", 2: "twice"}

@@ -18,7 +18,6 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import ExportMixin
 
-from tracker import feeds
 from tracker.as_of import (
     AsOf,
     InvalidAsOfDate,
@@ -27,10 +26,7 @@ from tracker.as_of import (
     published_updates_as_of,
     recommendations_as_of,
 )
-from tracker.changes import latest_changes
-from tracker.charts import trend_chart
-from tracker.digests import silent_overdue
-from tracker.filters import RecommendationFilter
+from tracker.jobs.digests import silent_overdue
 from tracker.models import (
     Organisation,
     Ownership,
@@ -38,12 +34,16 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.recommendation_facts import (
+from tracker.public import feeds
+from tracker.public.changes import latest_changes
+from tracker.public.charts import trend_chart
+from tracker.public.facts import (
     RECOMMENDATION_PAGE_TEMPLATE,
     recommendation_page_context,
     recommendation_records,
 )
-from tracker.scorecards import (
+from tracker.public.filters import RecommendationFilter
+from tracker.public.scorecards import (
     STATUS_ORDER,
     combined,
     most_overdue,
@@ -52,7 +52,7 @@ from tracker.scorecards import (
     silent_ids,
     standings,
 )
-from tracker.tables import (
+from tracker.public.tables import (
     PageQuerysetData,
     RecommendationTable,
     SpreadsheetSafeExport,

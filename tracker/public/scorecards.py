@@ -206,7 +206,7 @@ def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
 
 def silent_ids(standing: dict[int, Standing], day: datetime.date, days: int) -> list[int]:
     """Overdue with no published update describing the last `days` days (or none ever), longest
-    overdue first: the definition and order of `tracker.digests.silent_overdue`."""
+    overdue first: the definition and order of `tracker.jobs.digests.silent_overdue`."""
     cutoff = day - datetime.timedelta(days=days)
     silent = sorted(
         (s.oldest_overdue_due, s.published_on, s.number, pk)

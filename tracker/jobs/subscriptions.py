@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker.emails import (
+from tracker.jobs.emails import (
     Outgoing,
     SendResult,
     TransientEmailError,

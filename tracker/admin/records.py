@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker.admin_import import SpreadsheetImportExportMixin, inquiry_import
-from tracker.headlines import with_headlines
+from tracker.admin.imports import SpreadsheetImportExportMixin, inquiry_import
+from tracker.admin.roles import contact_organisation_id, invite_contacts, is_editor
+from tracker.intake.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
 from tracker.models import (
     Contact,
     Deadline,
@@ -28,8 +29,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
-from tracker.roles import contact_organisation_id, invite_contacts, is_editor
+from tracker.public.headlines import with_headlines
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
 
@@ -572,12 +572,9 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         return can_publish(request)
 
     # Bulk import and export of updates are for editors: contacts see only their own
-    # organisation's updates, and imports only ever create drafts (tracker/resources.py).
+    # organisation's updates, and imports only ever create drafts (tracker/intake/resources.py).
     def has_import_permission(self, request):
         return can_publish(request) and super().has_import_permission(request)
 
     def has_export_permission(self, request):
         return can_publish(request) and super().has_export_permission(request)
-
-
-from tracker import admin_jobs  # noqa: E402,F401

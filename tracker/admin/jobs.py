@@ -6,8 +6,8 @@ addresses are shown to editors only, never to owners' contacts.
 
 from django.contrib import admin
 
+from tracker.admin.roles import is_editor
 from tracker.models import EmailLog, OverduePeriod, Subscription
-from tracker.roles import is_editor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

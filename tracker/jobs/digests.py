@@ -15,7 +15,7 @@ from django.core import signing
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from tracker.emails import (
+from tracker.jobs.emails import (
     Outgoing,
     SendResult,
     absolute_url,
@@ -84,7 +84,7 @@ def with_latest_update(queryset: QuerySet[Recommendation]) -> QuerySet[Recommend
 
 def silent_overdue(on: datetime.date, days: int) -> QuerySet[Recommendation]:
     """Overdue on `on` with no published update describing the last `days` days (or none ever),
-    of reports published by then (as `tracker.scorecards.silent_ids` counts them)."""
+    of reports published by then (as `tracker.public.scorecards.silent_ids` counts them)."""
     return (
         with_latest_update(Recommendation.objects.overdue_on(on).with_timeliness(on))
         .filter(report__published_on__lte=on)

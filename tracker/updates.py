@@ -5,9 +5,9 @@ from functools import partial
 
 from django.db import transaction
 
+from tracker.jobs.notices import queue_update_notices, record_notices_due
 from tracker.models import ImplementationStatus, Recommendation, StatusUpdate
-from tracker.notices import queue_update_notices, record_notices_due
-from tracker.publishing import request_publication
+from tracker.static_site.build import request_publication
 
 
 def latest_whole_recommendation_update(recommendation_id: int) -> StatusUpdate | None:

@@ -74,15 +74,6 @@ from django.urls import resolve
 from django.utils import timezone
 
 from tracker.as_of import AsOf, recommendations_as_of
-from tracker.badges import badge_svg, recommendation_status_badge
-from tracker.calendar_feed import (
-    calendar_ical,
-    event_ical,
-    open_deadlines,
-    report_calendar_name,
-    site_calendar_name,
-)
-from tracker.feeds import recommendation_feed_body
 from tracker.models import (
     Deadline,
     Organisation,
@@ -92,14 +83,23 @@ from tracker.models import (
     Response,
     StatusUpdate,
 )
-from tracker.recommendation_facts import (
+from tracker.public.badges import badge_svg, recommendation_status_badge
+from tracker.public.calendar import (
+    calendar_ical,
+    event_ical,
+    open_deadlines,
+    report_calendar_name,
+    site_calendar_name,
+)
+from tracker.public.facts import (
     RECOMMENDATION_PAGE_TEMPLATE,
     recommendation_page_context,
     recommendation_records,
 )
-from tracker.scorecards import owner_records, report_scorecards
-from tracker.tables import table_queryset
-from tracker.views import RecommendationListView, owner_page_context, report_page_context
+from tracker.public.feeds import recommendation_feed_body
+from tracker.public.scorecards import owner_records, report_scorecards
+from tracker.public.tables import table_queryset
+from tracker.public.views import RecommendationListView, owner_page_context, report_page_context
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tracker import subscriptions
-from tracker.client_address import client_address
-from tracker.digests import contact_for_opt_out
+from tracker.jobs import subscriptions
+from tracker.jobs.digests import contact_for_opt_out
 from tracker.models import Contact, Organisation, Recommendation, Report
+from tracker.ops.client_address import client_address
 
 
 class SubscribeForm(forms.Form):

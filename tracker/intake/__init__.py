@@ -1,0 +1,1 @@
+"""Getting data in and out: the YAML loader, the CSV importer, bulk import/export, demo data."""

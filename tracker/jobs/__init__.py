@@ -1,0 +1,1 @@
+"""The scheduled and queued work: overdue flags, snapshots, digests, notices, e-mail."""

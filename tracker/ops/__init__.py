@@ -1,0 +1,1 @@
+"""Running in production: health checks, error pages, request logs, client addresses."""

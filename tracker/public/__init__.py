@@ -1,0 +1,1 @@
+"""What the public reads: pages, tables, filters, feeds, calendar, badges, charts, page cache."""

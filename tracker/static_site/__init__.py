@@ -1,0 +1,1 @@
+"""Building the public view into static files."""
