@@ -39,6 +39,94 @@ def http_url_or_blank(field: str) -> Q:
     )
 
 
+# --- Sources -------------------------------------------------------------------------------------
+
+
+class SourceManager(models.Manager["Source"]):
+    def get_by_natural_key(self, url: str) -> Source:
+        return self.get(url=url)
+
+
+class Source(TimeStampedModel):
+    """A cited document: the page that carries the words or facts a record relies on.
+
+    *Primary* sources are the report itself, a government response or statement, Hansard,
+    legislation, a regulator or a court; *secondary* ones report on them (press, law firms,
+    charities, other trackers).
+    """
+
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+
+    url = models.URLField(max_length=500, unique=True, verbose_name="URL")
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200)
+    published_on = models.DateField(
+        null=True, blank=True, help_text="When the document was published; empty where not known."
+    )
+    kind = models.CharField(max_length=10, choices=Kind)
+    archive_url = models.URLField(
+        max_length=500, blank=True, verbose_name="archived copy", help_text="Optional."
+    )
+    last_seen_on = models.DateField(
+        null=True, blank=True, help_text="The last day an editor saw the page at its address."
+    )
+    editors_note = models.TextField(
+        blank=True, help_text="For editors only; never shown on a public page, feed or export."
+    )
+
+    history = HistoricalRecords()
+    objects = SourceManager()
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="source_url_is_http",
+            ),
+            models.CheckConstraint(
+                condition=http_url_or_blank("archive_url"), name="source_archive_url_is_http"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["primary", "secondary"]), name="source_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="source_has_title"),
+            models.CheckConstraint(condition=~Q(publisher=""), name="source_has_publisher"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.title}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.url,)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.kind == self.Kind.PRIMARY
+
+
+def source_field(related_name: str, verbose_name: str = "source") -> models.ForeignKey:
+    return models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )
+
+
+def editors_note_field() -> models.TextField:
+    return models.TextField(
+        blank=True,
+        verbose_name="editors' note",
+        help_text="Research notes and doubts, for editors only; never shown on a public page, "
+        "feed, calendar, badge, API or export.",
+    )
+
+
 # --- Reports and organisations -------------------------------------------------------------------
 
 
@@ -59,6 +147,20 @@ class Report(TimeStampedModel):
     government_response_on = models.DateField(null=True, blank=True)
     government_response_url = models.URLField(max_length=500, blank=True)
     summary = models.TextField(blank=True, help_text="A short, factual description of the report.")
+    source = source_field("reports", "the report's own publication")
+    response_due_on = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="response due by",
+        help_text="The date by which a response was promised or is expected.",
+    )
+    response_due_source = source_field("+", "source of the response date")
+    is_published = models.BooleanField(
+        default=True,
+        help_text="Untick to keep the report and its recommendations off the public pages, for "
+        "example after an import that still needs checking.",
+    )
+    editors_note = editors_note_field()
 
     history = HistoricalRecords()
     objects = ReportManager()
@@ -243,6 +345,20 @@ class Recommendation(TimeStampedModel):
     text_note = models.TextField(
         blank=True, help_text="What is known about the wording: partial quote, where it comes from."
     )
+    text_source = source_field("recommendation_wordings", "source of wording")
+    plain_summary = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the recommendation asks for, in plain words (about 40 words at most).",
+    )
+    watch_terms = models.TextField(
+        blank=True,
+        help_text="Words and phrases that identify news about it, one per line.",
+    )
+    watch_exclude = models.TextField(
+        blank=True, help_text="Words and phrases that rule a news item out, one per line."
+    )
+    editors_note = editors_note_field()
     # Headline status, denormalised from the latest published whole-recommendation update.
     status = models.CharField(
         max_length=30,
@@ -334,6 +450,7 @@ class Ownership(TimeStampedModel):
         max_length=200, blank=True, help_text="The owner's part, for example “England” or “Wales”."
     )
     note = models.TextField(blank=True)
+    source = source_field("ownerships")
 
     history = HistoricalRecords()
 
@@ -379,6 +496,17 @@ class Response(TimeStampedModel):
     summary = models.TextField(blank=True)
     source_url = models.URLField(max_length=500, blank=True)
     source_title = models.CharField(max_length=300, blank=True)
+    source = source_field("responses")
+    quote = models.TextField(
+        blank=True, help_text="The response's own words, exactly as the source's page gives them."
+    )
+    decision_due_on = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="decision due by",
+        help_text="For a response under consideration: the date a decision was promised.",
+    )
+    editors_note = editors_note_field()
 
     history = HistoricalRecords()
 
@@ -487,6 +615,14 @@ class Deadline(TimeStampedModel):
     change_reason = models.TextField(
         blank=True, help_text="Why the date moved or the promise was dropped, as a source says."
     )
+    source = source_field("deadlines")
+    missed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a source said the deadline was missed (the source's date).",
+    )
+    missed_source = source_field("+", "source saying it was missed")
+    editors_note = editors_note_field()
     # Set and cleared by the daily overdue job.
     overdue_since = models.DateField(null=True, blank=True, editable=False)
 
@@ -576,6 +712,7 @@ class StatusUpdate(TimeStampedModel):
     class Account(models.TextChoices):
         OWNER = "owner", "The owner's own statement"
         INDEPENDENT = "independent", "Independent assessment"
+        AFFECTED = "affected", "The view of survivors and people affected"
 
     class Reason(models.TextChoices):
         NONE = "", "—"
@@ -613,6 +750,15 @@ class StatusUpdate(TimeStampedModel):
         related_name="corrections",
         help_text="The published update this one corrects.",
     )
+    source = source_field("updates")
+    account_by = models.CharField(
+        max_length=200,
+        blank=True,
+        verbose_name="whose account",
+        help_text="Who gives this account, for example “HM Inspectorate of Constabulary” or a "
+        "named survivors' organisation.",
+    )
+    editors_note = editors_note_field()
     state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -657,7 +803,8 @@ class StatusUpdate(TimeStampedModel):
                 condition=Q(status__in=ImplementationStatus.values), name="update_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(account__in=["owner", "independent"]), name="update_account_valid"
+                condition=Q(account__in=["owner", "independent", "affected"]),
+                name="update_account_valid",
             ),
             models.CheckConstraint(
                 condition=Q(state="draft") | (HTTP_URL & Q(published_at__isnull=False)),
@@ -715,6 +862,106 @@ class StatusUpdate(TimeStampedModel):
         from tracker.updates import publish_update
 
         return publish_update(self, by=by, at=at or timezone.now())
+
+
+# --- Checks and links ----------------------------------------------------------------------------
+
+
+class CheckQuerySet(models.QuerySet["Check"]):
+    def latest_for(self, recommendation: Recommendation) -> Check | None:
+        return self.filter(recommendation=recommendation).order_by("-checked_on", "-pk").first()
+
+
+class Check(TimeStampedModel):
+    """An editor's dated look for new developments on a recommendation, and what was found.
+
+    Pages say when each recommendation was last checked; nothing claims to be current beyond it.
+    """
+
+    class Outcome(models.TextChoices):
+        NOTHING_NEW = "nothing_new", "Nothing new"
+        RECORDED = "recorded", "New developments recorded"
+        LEAD_DISMISSED = "lead_dismissed", "A lead was reviewed and dismissed"
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="checks"
+    )
+    checked_on = models.DateField()
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_by_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who checked, where the check was not made through a login (shipped data).",
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.NOTHING_NEW)
+    note = models.TextField(
+        blank=True, help_text="What was searched and found. For editors; not shown publicly."
+    )
+
+    history = HistoricalRecords()
+    objects = CheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_on", "-pk"]
+        indexes = [
+            models.Index(fields=["recommendation", "-checked_on"], name="check_latest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["nothing_new", "recorded", "lead_dismissed"]),
+                name="check_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recommendation}: checked {self.checked_on:%d %B %Y}"
+
+
+class RecommendationLink(TimeStampedModel):
+    """Two recommendations that overlap, linked only where a source states the link."""
+
+    class Kind(models.TextChoices):
+        REPEATS = "repeats", "Repeats"
+        BUILDS_ON = "builds_on", "Builds on"
+        RELATED = "related", "Is related to"
+
+    from_recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="links_out"
+    )
+    to_recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="links_in"
+    )
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.RELATED)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="links")
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["from_recommendation", "to_recommendation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_recommendation", "to_recommendation"], name="link_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_recommendation=F("to_recommendation")),
+                name="link_not_to_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["repeats", "builds_on", "related"]), name="link_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.from_recommendation} {self.get_kind_display().lower()} {self.to_recommendation}"
+        )
 
 
 # --- Jobs: overdue periods, snapshots, e-mail log, subscriptions ---------------------------------
