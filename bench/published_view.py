@@ -37,13 +37,14 @@ NGINX_TARGET = 0.9
 PUBLISH_UPDATE = """
 from django.utils import timezone
 from tracker.models import Recommendation, StatusUpdate
+from tracker.updates import publish_update
 recommendation = Recommendation.objects.filter(number=2).order_by("report__published_on").first()
 update = StatusUpdate.objects.create(
     recommendation=recommendation, describes_on=timezone.localdate(), status="in_progress",
     summary="A fictional update made by the benchmark.",
     source_url="https://example.org/demo/benchmark-update",
 )
-assert update.publish()
+assert publish_update(update)
 print(recommendation.get_absolute_url())
 """
 

@@ -23,6 +23,7 @@ from tests.factories_open_data import (
     build_open_data,
 )
 from tracker.models import ImplementationStatus, ResponseKind, StatusUpdate
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 
@@ -275,16 +276,20 @@ def test_as_of_a_past_day_shows_how_things_stood(client):
     ResponseFactory(
         recommendation=recommendation, organisation=owner, responded_on=datetime.date(2023, 5, 22)
     )
-    StatusUpdateFactory(
-        recommendation=recommendation,
-        describes_on=datetime.date(2025, 4, 8),
-        status=ImplementationStatus.IN_PROGRESS,
-    ).publish()
-    StatusUpdateFactory(
-        recommendation=recommendation,
-        describes_on=datetime.date(2026, 6, 1),
-        status=ImplementationStatus.IMPLEMENTED,
-    ).publish()
+    publish_update(
+        StatusUpdateFactory(
+            recommendation=recommendation,
+            describes_on=datetime.date(2025, 4, 8),
+            status=ImplementationStatus.IN_PROGRESS,
+        )
+    )
+    publish_update(
+        StatusUpdateFactory(
+            recommendation=recommendation,
+            describes_on=datetime.date(2026, 6, 1),
+            status=ImplementationStatus.IMPLEMENTED,
+        )
+    )
 
     today = get_json(client, "/api/recommendations/inquiry/1/")
     then = get_json(client, "/api/recommendations/inquiry/1/?as_of=2025-12-01")

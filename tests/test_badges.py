@@ -9,6 +9,7 @@ from tests.factories import RecommendationFactory, ReportFactory, StatusUpdateFa
 from tests.factories_open_data import NOW, build_open_data
 from tracker.models import ImplementationStatus
 from tracker.public.badges import LABEL_COLOURS, PROGRESS_COLOURS, STATUS_COLOURS
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def texts(svg: ET.Element) -> list[str]:
 
 def test_recommendation_badge_shows_status_and_as_of_date(client):
     recommendation = RecommendationFactory(report=ReportFactory(slug="iicsa", short_name="IICSA"))
-    StatusUpdateFactory(recommendation=recommendation).publish()
+    publish_update(StatusUpdateFactory(recommendation=recommendation))
 
     response = client.get(f"/reports/iicsa/{recommendation.number}/badge.svg")
     svg = parse_svg(response)
@@ -62,7 +63,9 @@ def test_report_badge_counts_implemented_recommendations(client):
     done = RecommendationFactory(report=report)
     RecommendationFactory(report=report)
     RecommendationFactory(report=report)
-    StatusUpdateFactory(recommendation=done, status=ImplementationStatus.IMPLEMENTED).publish()
+    publish_update(
+        StatusUpdateFactory(recommendation=done, status=ImplementationStatus.IMPLEMENTED)
+    )
 
     svg = parse_svg(client.get("/reports/iicsa/badge.svg"))
 

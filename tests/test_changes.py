@@ -1,4 +1,4 @@
-"""`changes_since`: what changed in the public record between two days."""
+"""`latest_changes`: what changed in the public record between two days."""
 
 import datetime
 
@@ -13,7 +13,7 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tests.factories_open_data import build_open_data
-from tracker.public.changes import KIND_LABELS, changes_since, latest_changes
+from tracker.public.changes import KIND_LABELS, latest_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +224,8 @@ def test_latest_changes_query_count_does_not_grow(django_assert_max_num_queries,
 
     assert found.counts["update"] == found.counts["deadline_set"] == count
     assert len(found.latest["update"]) == len(found.latest["deadline_set"]) == min(count, 50)
+
+
+def changes_since(since: datetime.date, until: datetime.date):
+    """Every change from `since` to `until` (both inclusive), latest first."""
+    return latest_changes(since, until, limit=None).merged()

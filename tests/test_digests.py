@@ -22,8 +22,8 @@ from tests.factories import (
     UserFactory,
 )
 from tracker.jobs import emails
-from tracker.jobs.digests import plan_digests, silent_overdue
-from tracker.models import Contact, Deadline, EmailLog
+from tracker.jobs.digests import plan_digests
+from tracker.models import Contact, Deadline, EmailLog, Recommendation
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.smtp"]
@@ -238,8 +238,8 @@ def test_oversight_gets_everything_grouped_by_owner_and_the_silent_list(world, s
         assert "Test audit 2: Set up the example body" in silent
         assert "Test audit 1" not in silent
     assert EmailLog.objects.get(address="oversight@example.org").kind == "oversight_digest"
-    assert [r.number for r in silent_overdue(MONDAY, 90)] == [2]
-    assert [r.number for r in silent_overdue(MONDAY, 30)] == [2, 1]
+    assert [r.number for r in Recommendation.objects.silent(MONDAY, 90)] == [2]
+    assert [r.number for r in Recommendation.objects.silent(MONDAY, 30)] == [2, 1]
 
 
 def test_smtp_refusing_connections_then_coming_back_delivers_each_email_once(world, smtp_stopped):

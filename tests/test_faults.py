@@ -22,6 +22,7 @@ from tests.factories import RecommendationFactory, StatusUpdateFactory
 from tests.private_services import Stack, children_of, free_port, missing_binaries, wait_until
 from tracker import tasks
 from tracker.models import EmailLog, PendingNotice, Subscription
+from tracker.updates import publish_update
 
 pytest_plugins = ["tests.smtp"]
 
@@ -88,7 +89,7 @@ def test_publishing_while_the_broker_is_down_saves_and_the_sweep_notifies_once(
     )
     update = StatusUpdateFactory(recommendation=recommendation, summary="The plan was laid.")
 
-    assert update.publish()
+    assert publish_update(update)
     assert update.is_published
     assert PendingNotice.objects.filter(update=update).exists()
     assert "the periodic sweep will send them" in caplog.text

@@ -30,6 +30,7 @@ from tracker.models import (
     Response,
     StatusUpdate,
 )
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 
@@ -507,7 +508,7 @@ def test_a_row_gone_bad_after_the_preview_refuses_the_whole_file(client, editor)
     ]
     preview = import_preview(client, "statusupdate", to_csv(rows), "updates.csv")
     assert [row.import_type for row in preview.context["result"].rows] == ["new", "update"]
-    draft.publish(by=editor)
+    publish_update(draft, by=editor)
 
     confirmed = import_confirm(client, "statusupdate", preview)
 

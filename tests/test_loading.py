@@ -22,6 +22,7 @@ from tracker.models import (
     Response,
     StatusUpdate,
 )
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def test_a_new_inquiry_file_loads_without_code_changes(tmp_path, inquiry):
     assert "Test inquiry (new report): 2 recommendations, 2 new; 3 owners, 3 new" in output
 
     first = Recommendation.objects.get(report=report, number=1)
-    assert first.lead_ownership.organisation.slug == "example-government"
+    assert first.ownerships.leads().get().organisation.slug == "example-government"
     agency_part = first.ownerships.get(organisation__slug="example-agency")
     assert (agency_part.basis, agency_part.scope) == ("inferred", "Example region")
     assert first.responses.get().kind_is_official is True
@@ -258,7 +259,7 @@ def test_a_lead_owner_changed_by_an_editor_is_kept(tmp_path, inquiry):
 
     output = load(path)
 
-    assert first.lead_ownership.organisation.slug == "example-agency"
+    assert first.ownerships.leads().get().organisation.slug == "example-agency"
     assert not first.ownerships.filter(organisation__slug="example-government").exists()
     assert "kept the lead owner set in the database" in output
 
@@ -275,7 +276,7 @@ def test_a_status_update_corrected_by_a_new_one_is_not_duplicated(tmp_path, inqu
         account=StatusUpdate.Account.INDEPENDENT,
         source_url="https://example.org/test-inquiry/published",
     )
-    correction.publish()
+    publish_update(correction)
 
     load(path)
 

@@ -22,7 +22,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
-from tracker.updates import refresh_headline_status
+from tracker.updates import publish_update, refresh_headline_status
 
 pytestmark = pytest.mark.django_db
 
@@ -132,16 +132,16 @@ def test_draft_can_be_edited_deleted_and_published_once():
     draft = StatusUpdateFactory()
     draft.summary = "Edited while still a draft"
     draft.save()
-    assert draft.publish(by=editor) is True
+    assert publish_update(draft, by=editor) is True
     assert draft.is_published
     assert draft.published_by == editor
-    assert draft.publish(by=editor) is False
+    assert publish_update(draft, by=editor) is False
     StatusUpdateFactory().delete()
 
 
 def test_draft_without_source_is_not_published():
     draft = StatusUpdateFactory(source_url="")
-    assert draft.publish() is False
+    assert publish_update(draft) is False
     draft.refresh_from_db()
     assert draft.state == StatusUpdate.State.DRAFT
 
@@ -154,7 +154,7 @@ def test_correction_is_a_new_update_pointing_at_the_old_one():
         status=ImplementationStatus.IN_PROGRESS,
         summary="The earlier entry overstated progress.",
     )
-    correction.publish()
+    publish_update(correction)
     assert list(original.corrections.all()) == [correction]
     assert StatusUpdate.objects.filter(recommendation=original.recommendation).count() == 2
 
@@ -163,24 +163,30 @@ def test_headline_status_starts_not_yet_assessed_and_follows_latest_whole_update
     recommendation = RecommendationFactory()
     assert recommendation.status == ImplementationStatus.NOT_YET_ASSESSED
     owner = OrganisationFactory()
-    StatusUpdateFactory(
-        recommendation=recommendation,
-        describes_on=datetime.date(2025, 1, 6),
-        status=ImplementationStatus.IN_PROGRESS,
-    ).publish()
+    publish_update(
+        StatusUpdateFactory(
+            recommendation=recommendation,
+            describes_on=datetime.date(2025, 1, 6),
+            status=ImplementationStatus.IN_PROGRESS,
+        )
+    )
     # An update about one owner's part does not move the headline.
-    StatusUpdateFactory(
-        recommendation=recommendation,
-        organisation=owner,
-        describes_on=datetime.date(2025, 9, 1),
-        status=ImplementationStatus.IMPLEMENTED,
-    ).publish()
+    publish_update(
+        StatusUpdateFactory(
+            recommendation=recommendation,
+            organisation=owner,
+            describes_on=datetime.date(2025, 9, 1),
+            status=ImplementationStatus.IMPLEMENTED,
+        )
+    )
     # An older update published later does not move it back.
-    StatusUpdateFactory(
-        recommendation=recommendation,
-        describes_on=datetime.date(2024, 1, 10),
-        status=ImplementationStatus.NOT_STARTED,
-    ).publish()
+    publish_update(
+        StatusUpdateFactory(
+            recommendation=recommendation,
+            describes_on=datetime.date(2024, 1, 10),
+            status=ImplementationStatus.NOT_STARTED,
+        )
+    )
     recommendation.refresh_from_db()
     assert recommendation.status == ImplementationStatus.IN_PROGRESS
     assert recommendation.status_on == datetime.date(2025, 1, 6)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from tests.factories import StatusUpdateFactory, UserFactory
 from tests.factories_pages import NOW, build_sample
 from tracker.models import ImplementationStatus
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_publishing_an_update_makes_the_cached_pages_stale(
             summary="An example board was appointed.",
         )
         assert cache_status(client.get(path)) == "hit", "a draft changes no public page"
-        assert draft.publish()
+        assert publish_update(draft)
     assert callbacks, "the version changes once the publication commits"
 
     for page in (path, "/"):

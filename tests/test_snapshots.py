@@ -73,7 +73,11 @@ def test_backfill_rebuilds_past_days_from_the_ledger(ledger):
     call_command("backfill_snapshots", "--from", "2025-11-01", "--to", "2026-01-02", stdout=out)
     assert "Rebuilt 63 day(s)" in out.getvalue()
 
-    trend = list(Snapshot.objects.for_report(report).values_list("day", "implemented", "overdue"))
+    trend = list(
+        Snapshot.objects.filter(report=report)
+        .order_by("day")
+        .values_list("day", "implemented", "overdue")
+    )
     assert len(trend) == 63
     by_day = {day: (implemented, overdue) for day, implemented, overdue in trend}
     assert by_day[datetime.date(2025, 11, 2)] == (0, 0)

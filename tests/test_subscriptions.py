@@ -21,6 +21,7 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tracker.models import EmailLog, StatusUpdate, Subscription
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^\s<>\"]+")
@@ -60,7 +61,7 @@ def path_of(url: str) -> str:
 def publish(capture, rec, summary="An example step was taken.") -> StatusUpdate:
     update = StatusUpdateFactory(recommendation=rec, summary=summary)
     with capture(execute=True):
-        assert update.publish()
+        assert publish_update(update)
     return update
 
 
@@ -137,7 +138,7 @@ def test_a_rolled_back_publication_sends_nothing(
 
     def publish_then_fail():
         with transaction.atomic():
-            update.publish()
+            publish_update(update)
             raise RuntimeError("the editor's request failed after publishing")
 
     with (

@@ -15,7 +15,7 @@ from tests.factories import (
 from tests.factories_pages import NOW, build_reports, build_sample, publish
 from tracker.models import ImplementationStatus, StatusUpdate
 from tracker.public import views
-from tracker.updates import refresh_headline_status
+from tracker.updates import publish_update, refresh_headline_status
 
 pytestmark = pytest.mark.django_db
 
@@ -494,7 +494,7 @@ def test_publishing_an_update_changes_the_public_page(client, sample):
     )
     assert "Work began on the example." not in text_of(client.get("/reports/test-inquiry/2/"))
 
-    update.publish(at=NOW)
+    publish_update(update, at=NOW)
     refresh_headline_status(sample.unknown.pk)
 
     text = text_of(client.get("/reports/test-inquiry/2/"))

@@ -31,6 +31,7 @@ from tests.factories import (
 from tests.private_services import database_url_for_subprocess
 from tracker import tasks
 from tracker.models import EmailLog, Recommendation, Snapshot, Subscription
+from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.smtp"]
@@ -127,7 +128,9 @@ def test_publishing_an_update_notifies_subscribers_through_the_worker(worker, sm
         confirmed_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
     )
     update = StatusUpdateFactory(recommendation=recommendation, summary="The plan was laid.")
-    assert update.publish()  # commits at once (no surrounding transaction): the task is queued
+    assert publish_update(
+        update
+    )  # commits at once (no surrounding transaction): the task is queued
 
     (notice,) = smtp_server.wait_for(1)
     assert notice.recipients == ["reader@example.org"]

@@ -20,20 +20,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.fields import CharField, DateField
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields import DateField
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from tracker.models import (
     Deadline,
-    ImplementationStatus,
     Ownership,
     Recommendation,
     RecommendationQuerySet,
     Response,
     StatusUpdate,
+    status_on,
+    status_on_date,
 )
 
 
@@ -80,45 +80,20 @@ def parse_as_of(raw: str | None, today: datetime.date | None = None) -> AsOf:
 # --- Deadlines -----------------------------------------------------------------------------------
 
 
-def known_on(day: datetime.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}promised_on__isnull": True}) | Q(**{f"{prefix}promised_on__lte": day})
-
-
 def deadlines_open_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
-    """Deadlines in force on `day`: the model's own `open()` for today, rebuilt for a past day."""
-    if day >= today:
-        return _open_today()
-    superseded_by_then = Deadline.objects.filter(supersedes=OuterRef("pk")).filter(known_on(day))
-    return (
-        Deadline.objects.filter(known_on(day))
-        .filter(Q(met_on__isnull=True) | Q(met_on__gt=day))
-        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
-        .filter(~Exists(superseded_by_then))
-    )
+    """Deadlines in force on `day`: the model's own `open()` today, as known then for a past day."""
+    return Deadline.objects.open(as_known_on=None if day >= today else day)
 
 
 def deadlines_known_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
     if day >= today:
         return Deadline.objects.all()
-    return Deadline.objects.filter(known_on(day))
-
-
-def _open_today() -> QuerySet[Deadline]:
-    """Exactly `Deadline.objects.open()`, with "not superseded" written as NOT EXISTS.
-
-    PostgreSQL plans NOT EXISTS as an anti-join with a sound row estimate; the LEFT JOIN … IS NULL
-    that the reverse one-to-one lookup produces is estimated at one row, which led it into nested
-    loops taking 0.4 s at 10,000 recommendations (bench/README.md).
-    """
-    return Deadline.objects.filter(met_on__isnull=True, withdrawn_on__isnull=True).filter(
-        ~Exists(Deadline.objects.filter(supersedes=OuterRef("pk")))
-    )
+    return Deadline.objects.known_on(day)
 
 
 def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
-    if day >= today:
-        return _open_today().filter(due_date__lt=day)
-    return deadlines_open_on(day, today).filter(due_date__lt=day)
+    """Deadlines overdue on `day` (`DeadlineQuerySet.overdue`), as known then for a past day."""
+    return Deadline.objects.overdue(day, as_known_on=None if day >= today else day)
 
 
 # --- Recommendations -----------------------------------------------------------------------------
@@ -127,7 +102,8 @@ def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[D
 def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Subquery:
     """The lead owner's latest response (given on or before `day` when one is given)."""
     lead = (
-        Ownership.objects.filter(recommendation=OuterRef(OuterRef("pk")), role=Ownership.Role.LEAD)
+        Ownership.objects.leads()
+        .filter(recommendation=OuterRef(OuterRef("pk")))
         .order_by()
         .values("organisation")
     )
@@ -169,18 +145,11 @@ def recommendations_as_of(
 
     queryset = queryset.filter(report__published_on__lte=day)
     updates_then = updates.filter(describes_on__lte=day)
-    whole = updates_then.filter(organisation__isnull=True).order_by(
-        "-describes_on", "-published_at", "-pk"
-    )
     open_then = deadlines_open_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
-    overdue_then = open_then.filter(due_date__lt=day)
+    overdue_then = deadlines_overdue_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
     queryset = queryset.annotate(
-        status_then=Coalesce(
-            Subquery(whole.values("status")[:1]),
-            Value(ImplementationStatus.NOT_YET_ASSESSED),
-            output_field=CharField(),
-        ),
-        status_then_on=Subquery(whole.values("describes_on")[:1], output_field=DateField()),
+        status_then=status_on(day),
+        status_then_on=status_on_date(day),
         last_update_on=Subquery(
             updates_then.order_by("-describes_on").values("describes_on")[:1],
             output_field=DateField(),
@@ -195,18 +164,6 @@ def recommendations_as_of(
         ),
     )
     return with_headline_response(queryset, day)
-
-
-def latest_update_dates(as_of: AsOf) -> dict[int, datetime.date]:
-    """Per recommendation id, the date the latest published update (of any scope) describes."""
-    updates = StatusUpdate.objects.published()
-    if as_of.is_past:
-        updates = updates.filter(describes_on__lte=as_of.day)
-    return dict(
-        updates.values("recommendation_id")
-        .annotate(latest=Max("describes_on"))
-        .values_list("recommendation_id", "latest")
-    )
 
 
 def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:

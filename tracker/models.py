@@ -7,18 +7,19 @@ Three axes are kept apart and never mixed: the *response* (did they accept it?),
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import ExtractYear, Mod
+from django.db.models.functions import Coalesce, ExtractYear, Mod
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from tracker.periods import Precision
+from tracker.periods import Precision, end_of_period
 
 HTTP_URL = Q(source_url__startswith="http://") | Q(source_url__startswith="https://")
 
@@ -295,7 +296,7 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
         due on or after `on`.
         """
         open_deadlines = Deadline.objects.open().filter(recommendation=models.OuterRef("pk"))
-        overdue = open_deadlines.filter(due_date__lt=on)
+        overdue = Deadline.objects.overdue(on).filter(recommendation=models.OuterRef("pk"))
         return self.annotate(
             is_overdue=models.Exists(overdue),
             oldest_overdue_due=models.Subquery(overdue.order_by("due_date").values("due_date")[:1]),
@@ -311,12 +312,67 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
         """Recommendations with an open deadline that fell due before `on`."""
         return self.filter(has_overdue_deadline(on))
 
+    def with_latest_update(self) -> RecommendationQuerySet:
+        """Annotate `latest_update_on`, `latest_update_status` and `latest_update_summary`: the
+        latest published update of any scope (whole recommendation or one owner's part)."""
+        latest = StatusUpdate.objects.published().filter(recommendation=models.OuterRef("pk"))
+        latest = latest.newest_first()
+        return self.annotate(
+            latest_update_on=models.Subquery(latest.values("describes_on")[:1]),
+            latest_update_status=models.Subquery(latest.values("status")[:1]),
+            latest_update_summary=models.Subquery(latest.values("summary")[:1]),
+        )
+
+    def silent(self, on: datetime.date, days: int) -> RecommendationQuerySet:
+        """**Silent**: overdue on `on` with no published update describing the last `days` days (or
+        none ever), of reports published by then; longest overdue first."""
+        return (
+            self.overdue_on(on)
+            .with_timeliness(on)
+            .with_latest_update()
+            .filter(report__published_on__lte=on)
+            .filter(
+                Q(latest_update_on__isnull=True)
+                | Q(latest_update_on__lte=on - datetime.timedelta(days=days))
+            )
+            .order_by("oldest_overdue_due", "report__published_on", "number")
+        )
+
 
 def has_overdue_deadline(on: datetime.date, recommendation: str = "pk") -> models.Exists:
     """Whether the recommendation that the outer query's `recommendation` field names has an open
     deadline that fell due before `on`: the test of `overdue_on`, usable from other tables."""
     return models.Exists(
         Deadline.objects.overdue(on).filter(recommendation=models.OuterRef(recommendation))
+    )
+
+
+def headline_updates(on: datetime.date | None = None) -> StatusUpdateQuerySet:
+    """The outer recommendation's published updates about the whole of it (describing a day up
+    to `on`, when given), newest first: the first one is its headline."""
+    updates = StatusUpdate.objects.published().filter(
+        recommendation=models.OuterRef("pk"), organisation__isnull=True
+    )
+    if on is not None:
+        updates = updates.filter(describes_on__lte=on)
+    return updates.newest_first()
+
+
+def status_on(on: datetime.date | None = None) -> Coalesce:
+    """**Status on a day**, for annotating recommendations: the status of the latest published
+    update about the whole recommendation describing a day up to `on` (the headline status when
+    `on` is None); not yet assessed when there is none."""
+    return Coalesce(
+        models.Subquery(headline_updates(on).values("status")[:1]),
+        models.Value(ImplementationStatus.NOT_YET_ASSESSED.value),
+        output_field=models.CharField(),
+    )
+
+
+def status_on_date(on: datetime.date | None = None) -> models.Subquery:
+    """The day the update that gives `status_on(on)` describes (None when there is none)."""
+    return models.Subquery(
+        headline_updates(on).values("describes_on")[:1], output_field=models.DateField()
     )
 
 
@@ -413,18 +469,30 @@ class Recommendation(TimeStampedModel):
 
     natural_key.dependencies = ["tracker.report"]
 
+    @staticmethod
+    def wording_matches_kind(text_kind: str, text: str) -> bool:
+        """A ledger rule (a database constraint too): wording is given exactly when its kind is
+        known. Checked by `clean()`, the report-file loader and the CSV import."""
+        return (text_kind == Recommendation.TextKind.UNKNOWN) == (not text)
+
     def clean(self) -> None:
-        if self.text_kind == self.TextKind.UNKNOWN and self.text:
-            raise ValidationError({"text_kind": "Wording is given, so say whether it is official."})
-        if self.text_kind != self.TextKind.UNKNOWN and not self.text:
+        if not self.wording_matches_kind(self.text_kind, self.text):
+            if self.text_kind == self.TextKind.UNKNOWN:
+                raise ValidationError(
+                    {"text_kind": "Wording is given, so say whether it is official."}
+                )
             raise ValidationError({"text": "Give the wording, or mark it as not yet known."})
 
-    @property
-    def lead_ownership(self) -> Ownership | None:
-        for ownership in self.ownerships.all():
-            if ownership.role == Ownership.Role.LEAD:
-                return ownership
-        return None
+
+class OwnershipQuerySet(models.QuerySet["Ownership"]):
+    def leads(self) -> OwnershipQuerySet:
+        """**Lead owners**: the one ownership per recommendation whose role is lead."""
+        return self.filter(role=Ownership.Role.LEAD)
+
+
+def lead_of(ownerships: Iterable[Ownership]) -> Ownership | None:
+    """The lead among ownerships already read (`OwnershipQuerySet.leads` in SQL)."""
+    return next((o for o in ownerships if o.role == Ownership.Role.LEAD), None)
 
 
 class Ownership(TimeStampedModel):
@@ -453,6 +521,7 @@ class Ownership(TimeStampedModel):
     source = source_field("ownerships")
 
     history = HistoricalRecords()
+    objects = OwnershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["recommendation", "role", "organisation__name"]
@@ -528,6 +597,12 @@ class Response(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.organisation}: {self.get_kind_display()}"
 
+    @staticmethod
+    def needs_date_and_source(kind: str) -> bool:
+        """A ledger rule (a database constraint too): a response given, unlike one still awaited,
+        has its date and source. Checked by the report-file loader and the CSV import."""
+        return kind != ResponseKind.AWAITING
+
 
 # --- Deadlines -----------------------------------------------------------------------------------
 
@@ -559,18 +634,40 @@ def last_day_of_period_condition() -> Q:
 
 
 class DeadlineQuerySet(models.QuerySet["Deadline"]):
-    def open(self) -> DeadlineQuerySet:
-        """Neither met, withdrawn nor superseded by a later deadline."""
+    def known_on(self, day: datetime.date) -> DeadlineQuerySet:
+        """Promised on or before `day` (an unknown `promised_on` counts as known from the start)."""
+        return self.filter(Q(promised_on__isnull=True) | Q(promised_on__lte=day))
+
+    def open(self, as_known_on: datetime.date | None = None) -> DeadlineQuerySet:
+        """**Open deadlines**: neither met, withdrawn nor superseded by a later deadline.
+
+        With `as_known_on`, as the records stood at the end of that past day: promised by then,
+        and not met, withdrawn or superseded (by a deadline itself known by then) by then.
+        """
         # NOT EXISTS rather than `superseded_by__isnull=True`: PostgreSQL plans the LEFT JOIN ...
         # IS NULL form as returning one row, and the daily job's plans then go quadratic.
-        return self.filter(
-            ~models.Exists(Deadline.objects.filter(supersedes=models.OuterRef("pk"))),
-            met_on__isnull=True,
-            withdrawn_on__isnull=True,
+        if as_known_on is None:
+            return self.filter(~is_superseded(), met_on__isnull=True, withdrawn_on__isnull=True)
+        day = as_known_on
+        return (
+            self.known_on(day)
+            .filter(Q(met_on__isnull=True) | Q(met_on__gt=day))
+            .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+            .filter(~is_superseded(as_known_on=day))
         )
 
-    def overdue(self, on: datetime.date) -> DeadlineQuerySet:
-        return self.open().filter(due_date__lt=on)
+    def overdue(self, on: datetime.date, as_known_on: datetime.date | None = None):
+        """**Overdue on a day**: open deadlines (as known on `as_known_on`, when given) that fell
+        due before `on`. Every count of overdue deadlines and recommendations starts here."""
+        return self.open(as_known_on).filter(due_date__lt=on)
+
+
+def is_superseded(as_known_on: datetime.date | None = None) -> models.Exists:
+    """Whether the outer deadline is replaced by a later one (known by `as_known_on`, if given)."""
+    replacements = Deadline.objects.filter(supersedes=models.OuterRef("pk"))
+    if as_known_on is not None:
+        replacements = replacements.known_on(as_known_on)
+    return models.Exists(replacements)
 
 
 class Deadline(TimeStampedModel):
@@ -656,8 +753,6 @@ class Deadline(TimeStampedModel):
         return f"{self.recommendation}: {self.stated_as}"
 
     def clean(self) -> None:
-        from tracker.periods import end_of_period
-
         if self.due_date and self.precision:
             expected = end_of_period(self.due_date, self.precision)
             if expected != self.due_date:
@@ -690,6 +785,11 @@ class StatusUpdateQuerySet(models.QuerySet["StatusUpdate"]):
 
     def drafts(self) -> StatusUpdateQuerySet:
         return self.filter(state=StatusUpdate.State.DRAFT)
+
+    def newest_first(self) -> StatusUpdateQuerySet:
+        """**Latest update first**: the model's ordering, which the `update_published_newest`
+        index serves; the first row is the latest update."""
+        return self.order_by(*StatusUpdate._meta.ordering)
 
     def update(self, **kwargs):
         if self.filter(state=StatusUpdate.State.PUBLISHED).exists():
@@ -842,9 +942,15 @@ class StatusUpdate(TimeStampedModel):
             raise PublishedUpdateError("A published status update cannot be deleted.")
         return super().delete(*args, **kwargs)
 
+    @staticmethod
+    def needs_reason(status: str, reason: str) -> bool:
+        """A ledger rule (a database constraint too): an update saying a recommendation is not
+        being implemented says why. Checked by `clean()` and the report-file loader."""
+        return status == ImplementationStatus.NOT_BEING_IMPLEMENTED and not reason
+
     def clean(self) -> None:
         errors = {}
-        if self.status == ImplementationStatus.NOT_BEING_IMPLEMENTED and not self.reason:
+        if self.needs_reason(self.status, self.reason):
             errors["reason"] = "Say why it is not being implemented."
         if self.corrects_id and self.corrects.recommendation_id != self.recommendation_id:
             errors["corrects"] = "A correction must be about the same recommendation."
@@ -856,12 +962,6 @@ class StatusUpdate(TimeStampedModel):
     @property
     def is_published(self) -> bool:
         return self.state == self.State.PUBLISHED
-
-    def publish(self, by=None, at: datetime.datetime | None = None) -> bool:
-        """Publish a draft once. Returns False if it was already published or lacks a source."""
-        from tracker.updates import publish_update
-
-        return publish_update(self, by=by, at=at or timezone.now())
 
 
 # --- Checks and links ----------------------------------------------------------------------------
@@ -1010,14 +1110,6 @@ class OverduePeriod(models.Model):
         return f"{subject}: overdue {self.started_on:%d %B %Y} to {until}"
 
 
-class SnapshotQuerySet(models.QuerySet["Snapshot"]):
-    def for_report(self, report: Report) -> SnapshotQuerySet:
-        return self.filter(report=report).order_by("day")
-
-    def for_owner(self, organisation: Organisation) -> SnapshotQuerySet:
-        return self.filter(organisation=organisation).order_by("day")
-
-
 class Snapshot(models.Model):
     """One day's accountability figures for one report or one owner (never both)."""
 
@@ -1038,8 +1130,6 @@ class Snapshot(models.Model):
     overdue = models.PositiveIntegerField()
     no_deadline = models.PositiveIntegerField(help_text="Recommendations with no deadline set.")
     taken_at = models.DateTimeField(auto_now=True)
-
-    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["day", "pk"]

@@ -4,32 +4,29 @@ import datetime
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from tracker.jobs.notices import queue_update_notices, record_notices_due
-from tracker.models import ImplementationStatus, Recommendation, StatusUpdate
+from tracker.models import Recommendation, StatusUpdate, status_on, status_on_date
 from tracker.static_site.build import request_publication
 
 
-def latest_whole_recommendation_update(recommendation_id: int) -> StatusUpdate | None:
-    return (
-        StatusUpdate.objects.published()
-        .filter(recommendation_id=recommendation_id, organisation__isnull=True)
-        .order_by("-describes_on", "-published_at", "-pk")
-        .first()
-    )
+def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
+    """Recompute the denormalised headline status (`Recommendation.status` and `status_on`) of
+    these recommendations from the ledger in one set-based UPDATE: the status of the latest
+    published update about the whole recommendation (`tracker.models.status_on`)."""
+    return recommendations.update(status=status_on(), status_on=status_on_date())
 
 
 def refresh_headline_status(recommendation_id: int) -> None:
-    """The headline is the latest published update about the whole recommendation."""
-    latest = latest_whole_recommendation_update(recommendation_id)
-    Recommendation.objects.filter(pk=recommendation_id).update(
-        status=latest.status if latest else ImplementationStatus.NOT_YET_ASSESSED,
-        status_on=latest.describes_on if latest else None,
-    )
+    refresh_headline_statuses(Recommendation.objects.filter(pk=recommendation_id))
 
 
-def publish_update(update: StatusUpdate, by, at: datetime.datetime) -> bool:
-    """Publish a draft exactly once. False when it is already published or has no source URL."""
+def publish_update(update: StatusUpdate, by=None, at: datetime.datetime | None = None) -> bool:
+    """Publish a draft exactly once (`at` defaults to now). False when it is already published
+    or has no source URL."""
+    at = at or timezone.now()
     if not update.source_url:
         return False
     with transaction.atomic():

@@ -30,6 +30,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.public.headlines import with_headlines
+from tracker.updates import publish_update
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
 
@@ -539,7 +540,7 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
             return False
         if not can_publish(request):
             raise PermissionDenied("Only editors publish updates.")
-        if obj.publish(by=request.user):
+        if publish_update(obj, by=request.user):
             self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
             return True
         self.message_user(
@@ -556,7 +557,7 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     def publish_selected(self, request, queryset):
         published = skipped = 0
         for update in queryset.drafts().select_related("recommendation__report"):
-            if update.publish(by=request.user):
+            if publish_update(update, by=request.user):
                 published += 1
             else:
                 skipped += 1

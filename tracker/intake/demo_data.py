@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracker.models import (
@@ -31,6 +29,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.periods import Precision, describe_due, end_of_period
+from tracker.updates import refresh_headline_statuses
 
 DEMO_REPORT_PREFIX = "demo-inquiry-"
 DEMO_ORGANISATION_PREFIX = "example-"
@@ -334,26 +333,6 @@ class _Seeder:
         self.summary.contacts = len(_in_batches(rows, Contact, self.progress))
 
 
-def refresh_all_headline_statuses(recommendations=None) -> int:
-    """Recompute every headline status from the ledger in one set-based UPDATE.
-
-    The headline is the latest published update about the whole recommendation (the rule
-    `tracker.updates.refresh_headline_status` applies to one recommendation at a time).
-    """
-    latest = (
-        StatusUpdate.objects.published()
-        .filter(recommendation=OuterRef("pk"), organisation__isnull=True)
-        .order_by("-describes_on", "-published_at", "-pk")
-    )
-    queryset = recommendations if recommendations is not None else Recommendation.objects.all()
-    return queryset.update(
-        status=Coalesce(
-            Subquery(latest.values("status")[:1]), Value(ImplementationStatus.NOT_YET_ASSESSED)
-        ),
-        status_on=Subquery(latest.values("describes_on")[:1]),
-    )
-
-
 def planned_sizes(rng: random.Random, inquiries: int) -> list[int]:
     return [rng.randint(5, 120) for _ in range(inquiries)]
 
@@ -399,9 +378,7 @@ def seed_demo(
         seeder.updates(recommendations, owners_of, updates_per_recommendation)
         seeder.contacts(organisations, contact_count)
         analyse_tables()
-        refresh_all_headline_statuses(
-            Recommendation.objects.filter(report__in=[r.pk for r in reports])
-        )
+        refresh_headline_statuses(Recommendation.objects.filter(report__in=[r.pk for r in reports]))
     analyse_tables()
     return seeder.summary
 

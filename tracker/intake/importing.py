@@ -44,7 +44,6 @@ COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("report_short_name",)
 RESPONSE_VALUES = tuple(ResponseKind.values)
-REPORT_COLUMNS = ("report_title", "report_published", "report_short_name")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = URLValidator(schemes=["http", "https"])
 MAX_NUMBER = 32767  # PositiveSmallIntegerField
@@ -555,7 +554,7 @@ class _Planner:
                 "lead_owner",
                 "empty, but a response is given; a response is the lead owner's",
             )
-        if kind != ResponseKind.AWAITING:
+        if Response.needs_date_and_source(kind):
             if not row["response_date"]:
                 self.error(
                     row_number, "response_date", f"empty; a response of {kind} needs its date"

@@ -321,10 +321,11 @@ def _recommendation_problems(rec: RecommendationData, known: set[str]):
     def unknown_organisation(slug: str | None) -> bool:
         return slug is not None and slug not in known
 
-    if rec.text_kind == Recommendation.TextKind.UNKNOWN and rec.text:
-        yield "text", "must be empty when text_kind is unknown"
-    if rec.text_kind != Recommendation.TextKind.UNKNOWN and not rec.text:
-        yield "text", f"give the wording, or set text_kind to unknown (it is {rec.text_kind})"
+    if not Recommendation.wording_matches_kind(rec.text_kind, rec.text):
+        if rec.text_kind == Recommendation.TextKind.UNKNOWN:
+            yield "text", "must be empty when text_kind is unknown"
+        else:
+            yield "text", f"give the wording, or set text_kind to unknown (it is {rec.text_kind})"
 
     leads = sum(owner.role == Ownership.Role.LEAD for owner in rec.owners)
     if leads != 1:
@@ -344,7 +345,7 @@ def _recommendation_problems(rec: RecommendationData, known: set[str]):
                 f"responses[{i}].organisation",
                 f"'{response.organisation}' is not in organisations",
             )
-        if response.kind != ResponseKind.AWAITING:
+        if Response.needs_date_and_source(response.kind):
             if response.responded_on is None:
                 yield f"responses[{i}].responded_on", "a response given needs its date"
             if not response.source_url:
@@ -392,7 +393,7 @@ def _recommendation_problems(rec: RecommendationData, known: set[str]):
     for i, update in enumerate(rec.updates):
         if unknown_organisation(update.organisation):
             yield f"updates[{i}].organisation", f"'{update.organisation}' is not in organisations"
-        if update.status == ImplementationStatus.NOT_BEING_IMPLEMENTED and not update.reason:
+        if StatusUpdate.needs_reason(update.status, update.reason):
             yield f"updates[{i}].reason", "say why it is not being implemented"
         identity = (update.organisation, update.describes_on, update.source_url)
         if identity in seen_updates:

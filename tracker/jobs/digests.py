@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from tracker.jobs.emails import (
@@ -31,7 +30,6 @@ from tracker.models import (
     Organisation,
     Ownership,
     Recommendation,
-    StatusUpdate,
 )
 
 OPT_OUT_SALT = "tracker.digest-opt-out"
@@ -69,34 +67,6 @@ def contact_for_opt_out(token: str) -> Contact | None:
     return Contact.objects.filter(pk=pk).first()
 
 
-def with_latest_update(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
-    latest = (
-        StatusUpdate.objects.published()
-        .filter(recommendation=OuterRef("pk"))
-        .order_by("-describes_on", "-published_at", "-pk")
-    )
-    return queryset.annotate(
-        latest_update_on=Subquery(latest.values("describes_on")[:1]),
-        latest_update_status=Subquery(latest.values("status")[:1]),
-        latest_update_summary=Subquery(latest.values("summary")[:1]),
-    )
-
-
-def silent_overdue(on: datetime.date, days: int) -> QuerySet[Recommendation]:
-    """Overdue on `on` with no published update describing the last `days` days (or none ever),
-    of reports published by then (as `tracker.public.scorecards.silent_ids` counts them)."""
-    return (
-        with_latest_update(Recommendation.objects.overdue_on(on).with_timeliness(on))
-        .filter(report__published_on__lte=on)
-        .filter(
-            Q(latest_update_on__isnull=True)
-            | Q(latest_update_on__lte=on - datetime.timedelta(days=days))
-        )
-        .select_related("report")
-        .order_by("oldest_overdue_due", "report__published_on", "number")
-    )
-
-
 @dataclass(frozen=True)
 class OverdueItem:
     recommendation: Recommendation
@@ -129,9 +99,10 @@ def gather(on: datetime.date) -> WeekFacts:
     facts = WeekFacts(on=on)
     recommendations = {
         rec.pk: rec
-        for rec in with_latest_update(
-            Recommendation.objects.with_timeliness(on).filter(is_overdue=True)
-        ).select_related("report")
+        for rec in Recommendation.objects.with_timeliness(on)
+        .filter(is_overdue=True)
+        .with_latest_update()
+        .select_related("report")
     }
     first_overdue = {}
     for deadline in Deadline.objects.overdue(on).order_by("due_date", "pk"):
@@ -174,7 +145,9 @@ def gather(on: datetime.date) -> WeekFacts:
         for organisation in owners[rec.pk]:
             upcoming[organisation.pk].append(item)
     facts.coming = dict(upcoming)
-    facts.silent = list(silent_overdue(on, settings.SILENCE_DAYS))
+    facts.silent = list(
+        Recommendation.objects.silent(on, settings.SILENCE_DAYS).select_related("report")
+    )
     return facts
 
 

@@ -11,8 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 
 from tracker.models import (
     Deadline,
@@ -21,7 +20,7 @@ from tracker.models import (
     Ownership,
     Recommendation,
     Snapshot,
-    StatusUpdate,
+    status_on,
 )
 from tracker.public.page_cache import bump_data_version
 
@@ -30,27 +29,17 @@ STATUS_FIELDS = [status.value for status in ImplementationStatus]
 
 def recommendation_facts(day: datetime.date) -> list[tuple[int, int, str, bool, bool]]:
     """(recommendation, report, status, overdue, has deadline) for each recommendation on `day`."""
-    latest_status = (
-        StatusUpdate.objects.published()
-        .filter(recommendation=OuterRef("pk"), organisation__isnull=True, describes_on__lte=day)
-        .order_by("-describes_on", "-published_at", "-pk")
-        .values("status")[:1]
-    )
     overdue_that_day = OverduePeriod.objects.filter(
         Q(ended_on__isnull=True) | Q(ended_on__gt=day),
         recommendation=OuterRef("pk"),
         deadline__isnull=True,
         started_on__lte=day,
     )
-    deadline_set_by_then = Deadline.objects.filter(
-        Q(promised_on__isnull=True) | Q(promised_on__lte=day), recommendation=OuterRef("pk")
-    )
+    deadline_set_by_then = Deadline.objects.known_on(day).filter(recommendation=OuterRef("pk"))
     return list(
         Recommendation.objects.filter(report__published_on__lte=day)
         .annotate(
-            status_that_day=Coalesce(
-                Subquery(latest_status), Value(ImplementationStatus.NOT_YET_ASSESSED.value)
-            ),
+            status_that_day=status_on(day),
             overdue_that_day=Exists(overdue_that_day),
             has_deadline_that_day=Exists(deadline_set_by_then),
         )

@@ -19,10 +19,10 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from tracker.models import Deadline, Recommendation, StatusUpdate
+from tracker.models import Deadline, Recommendation, StatusUpdate, is_superseded
 from tracker.periods import describe_due
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -250,11 +250,6 @@ def newest_first(changes: Iterable[Change]) -> list[Change]:
     return sorted(changes, key=lambda change: (change.at, change.key), reverse=True)
 
 
-def changes_since(since: datetime.date, until: datetime.date) -> list[Change]:
-    """Every change recorded from `since` to `until` (both inclusive), latest first."""
-    return latest_changes(since, until, limit=None).merged()
-
-
 @dataclass
 class LatestChanges:
     """Per kind: how many changes the period holds, and the latest few of them, latest first."""
@@ -287,9 +282,7 @@ def latest_changes(since: datetime.date, until: datetime.date, limit: int | None
         kind = "correction" if corrects_id else "update"
         candidates[kind].append((published_at, change_key(kind, pk), pk))
     day_start = functools.cache(start_of_day)  # a few distinct days for thousands of rows
-    deadlines = _deadlines_in(since, until).annotate(
-        superseded=Exists(Deadline.objects.filter(supersedes=OuterRef("pk")))
-    )
+    deadlines = _deadlines_in(since, until).annotate(superseded=is_superseded())
     for pk, *columns in deadlines.values_list(
         "pk", "created_at", "supersedes_id", "met_on", "withdrawn_on", "due_date", "superseded"
     ).order_by():

@@ -15,6 +15,7 @@ from tracker.models import (
     Response,
     ResponseKind,
     StatusUpdate,
+    lead_of,
 )
 from tracker.periods import Precision, describe_due
 from tracker.public.tables import describe_timeliness
@@ -158,9 +159,7 @@ def recommendation_records(
     ownerships = by_recommendation(Ownership.objects.select_related("organisation"))
     responses = by_recommendation(Response.objects.select_related("organisation"))
     updates = by_recommendation(
-        published_updates_as_of(as_of)
-        .select_related("organisation", "corrects")
-        .order_by("-describes_on", "-published_at", "-pk")
+        published_updates_as_of(as_of).select_related("organisation", "corrects").newest_first()
     )
     deadlines = by_recommendation(Deadline.objects.select_related("organisation"))
     records = []
@@ -191,7 +190,7 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
     for update in updates:
         update.is_corrected = update.pk in corrected
     ownerships = record.ownerships
-    lead = next((o for o in ownerships if o.role == Ownership.Role.LEAD), None)
+    lead = lead_of(ownerships)
     response = recommendation.headline_response
     return {
         "recommendation": recommendation,

@@ -8,9 +8,7 @@ from tracker.models import Ownership, Recommendation
 
 def with_lead_owner(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
     """Annotate `lead_owner_name` and `lead_owner_slug`."""
-    lead = Ownership.objects.filter(
-        recommendation=OuterRef("pk"), role=Ownership.Role.LEAD
-    ).order_by()
+    lead = Ownership.objects.leads().filter(recommendation=OuterRef("pk")).order_by()
     return queryset.annotate(
         lead_owner_name=Subquery(lead.values("organisation__name")[:1]),
         lead_owner_slug=Subquery(lead.values("organisation__slug")[:1]),

@@ -10,23 +10,22 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Max, Min, Q
 
 from tracker.as_of import (
     AsOf,
     deadlines_known_on,
     deadlines_overdue_on,
-    known_on,
     published_updates_as_of,
     recommendations_as_of,
 )
 from tracker.models import (
-    Deadline,
     ImplementationStatus,
     Organisation,
     Ownership,
     Recommendation,
     Report,
+    is_superseded,
 )
 
 # The order statuses are shown in, from done to not yet known.
@@ -204,19 +203,6 @@ def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
     }
 
 
-def silent_ids(standing: dict[int, Standing], day: datetime.date, days: int) -> list[int]:
-    """Overdue with no published update describing the last `days` days (or none ever), longest
-    overdue first: the definition and order of `tracker.jobs.digests.silent_overdue`."""
-    cutoff = day - datetime.timedelta(days=days)
-    silent = sorted(
-        (s.oldest_overdue_due, s.published_on, s.number, pk)
-        for pk, s in standing.items()
-        if s.oldest_overdue_due is not None
-        and (s.last_update_on is None or s.last_update_on <= cutoff)
-    )
-    return [pk for *_, pk in silent]
-
-
 def owner_records(
     as_of: AsOf,
     organisations: list[Organisation] | None = None,
@@ -229,9 +215,7 @@ def owner_records(
     """
     day = as_of.day
     ownerships = Ownership.objects.values_list("organisation_id", "recommendation_id", "role")
-    moved = Deadline.objects.filter(supersedes=OuterRef("pk"))
-    if as_of.is_past:
-        moved = moved.filter(known_on(day))
+    moved = is_superseded(as_known_on=day if as_of.is_past else None)
     deadlines = deadlines_known_on(day, as_of.today).filter(
         recommendation__report__published_on__lte=day
     )
@@ -258,7 +242,7 @@ def owner_records(
             _count_recommendation(record, standing[recommendation_id], day, role)
 
     rows = (
-        deadlines.annotate(was_moved=Exists(moved))
+        deadlines.annotate(was_moved=moved)
         .values_list("recommendation_id", "organisation_id", "due_date", "met_on", "was_moved")
         .order_by()
     )

@@ -26,10 +26,10 @@ from tracker.as_of import (
     published_updates_as_of,
     recommendations_as_of,
 )
-from tracker.jobs.digests import silent_overdue
 from tracker.models import (
     Organisation,
     Ownership,
+    Recommendation,
     Report,
     ResponseKind,
     StatusUpdate,
@@ -49,7 +49,6 @@ from tracker.public.scorecards import (
     most_overdue,
     owner_records,
     report_scorecards,
-    silent_ids,
     standings,
 )
 from tracker.public.tables import (
@@ -85,9 +84,11 @@ def with_as_of(view):
 
 
 def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
-    ownerships = Ownership.objects.filter(
-        role=Ownership.Role.LEAD, recommendation_id__in=recommendation_ids
-    ).select_related("organisation")
+    ownerships = (
+        Ownership.objects.leads()
+        .filter(recommendation_id__in=recommendation_ids)
+        .select_related("organisation")
+    )
     return {o.recommendation_id: o.organisation for o in ownerships}
 
 
@@ -114,13 +115,12 @@ def home(request):
     for recommendation in overdue:
         recommendation.lead_owner = leads.get(recommendation.pk)
         recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
-    newest_first = ("-describes_on", "-published_at", "-pk")
     # The newest few are found before the joins, not after joining every update.
-    latest_ids = published_updates_as_of(as_of).order_by(*newest_first).values("pk")
+    latest_ids = published_updates_as_of(as_of).newest_first().values("pk")
     latest_updates = (
         StatusUpdate.objects.filter(pk__in=latest_ids[:LATEST_UPDATES_LENGTH])
         .select_related("recommendation__report", "organisation")
-        .order_by(*newest_first)
+        .newest_first()
     )
     scorecards = report_scorecards(as_of)
     totals = combined(scorecards)
@@ -283,15 +283,11 @@ def recommendation_detail(request, slug: str, number: int):
 def owner_list(request):
     as_of: AsOf = request.as_of
     standing = standings(as_of)
-    # The silent few are picked from the standings already read; only they are then loaded.
-    silent_all = [] if as_of.is_past else silent_ids(standing, as_of.day, settings.SILENCE_DAYS)
-    silent = []
-    if silent_all:
-        silent = list(
-            silent_overdue(as_of.day, settings.SILENCE_DAYS).filter(
-                pk__in=silent_all[:SILENT_LIST_LENGTH]
-            )
-        )
+    silent, silent_total = [], 0
+    if not as_of.is_past:
+        silent_all = Recommendation.objects.silent(as_of.day, settings.SILENCE_DAYS)
+        silent = list(silent_all.select_related("report")[:SILENT_LIST_LENGTH])
+        silent_total = len(silent) if len(silent) < SILENT_LIST_LENGTH else silent_all.count()
     leads = lead_owners([r.pk for r in silent]) if silent else {}
     for recommendation in silent:
         recommendation.lead_owner = leads.get(recommendation.pk)
@@ -302,7 +298,7 @@ def owner_list(request):
         {
             "records": owner_records(as_of, standing=standing),
             "silent": silent,
-            "silent_total": len(silent_all),
+            "silent_total": silent_total,
             "silence_days": settings.SILENCE_DAYS,
         },
     )
