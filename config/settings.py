@@ -451,32 +451,61 @@ SUBSCRIBE_RATE_PER_HOUR = env_int("SUBSCRIBE_RATE_PER_HOUR", 10)
 LEAVE_SITE_URL = env_str("LEAVE_SITE_URL", "https://www.bbc.co.uk/weather")
 
 
-def env_links(name: str, default: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Links given as `Name|https://url;Other name|https://url`; raises on anything malformed."""
+def env_support_services(name: str, default: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Services given as `Name|https://url[|phone[|hours]];…`; raises on anything malformed."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    links = []
+    services = []
     for item in raw.split(";"):
-        label, sep, url = item.partition("|")
-        if not sep or not label.strip() or urlsplit(url.strip()).scheme not in {"http", "https"}:
+        parts = [part.strip() for part in item.split("|")]
+        if (
+            not 2 <= len(parts) <= 4
+            or not parts[0]
+            or urlsplit(parts[1]).scheme
+            not in {
+                "http",
+                "https",
+            }
+        ):
             raise ImproperlyConfigured(
-                f"{name} must read “Name|https://address;Name|https://address”, not {raw!r}"
+                f"{name} must read “Name|https://address|phone|hours;…” (phone and hours "
+                f"optional), not {raw!r}"
             )
-        links.append((label.strip(), url.strip()))
-    return links
+        parts += [""] * (4 - len(parts))
+        services.append(dict(zip(["name", "url", "phone", "hours"], parts, strict=True)))
+    return services
 
 
 # Where the public reports an error in the data (shown on the methodology page).
 CORRECTIONS_EMAIL = env_str("TRACKER_CORRECTIONS_EMAIL", DEFAULT_FROM_EMAIL)
 
 # National support services for survivors of child sexual abuse, signposted in every page footer.
-SUPPORT_SERVICES = env_links(
+# A phone number or opening hours are given only where the service's own page states them (the
+# page is cited beside each); otherwise the footer links to the service's site alone.
+SUPPORT_SERVICES = env_support_services(
     "TRACKER_SUPPORT_SERVICES",
     [
-        ("NAPAC (National Association for People Abused in Childhood)", "https://napac.org.uk"),
-        ("NSPCC", "https://www.nspcc.org.uk"),
-        ("Rape Crisis England & Wales", "https://rapecrisis.org.uk"),
-        ("The Survivors Trust", "https://www.thesurvivorstrust.org"),
+        {
+            "name": "NAPAC (National Association for People Abused in Childhood)",
+            "url": "https://napac.org.uk",
+        },
+        {
+            # Phone: https://www.nspcc.org.uk/what-you-can-do/report-abuse/ ("call us on
+            # 0808 800 5000"; free from landlines and most mobiles). Its stated hours differ
+            # between the NSPCC's own pages, so none are given here.
+            "name": "NSPCC helpline, for adults worried about a child",
+            "url": "https://www.nspcc.org.uk/what-you-can-do/report-abuse/",
+            "phone": "0808 800 5000",
+        },
+        {
+            # Hours: https://247sexualabusesupport.org.uk/faqs/ ("open 24 hours a day, every day
+            # of the year"; run by Rape Crisis England & Wales, for anyone aged 16 or over in
+            # England and Wales).
+            "name": "Rape Crisis 24/7 Support Line (aged 16 and over, England and Wales)",
+            "url": "https://247sexualabusesupport.org.uk",
+            "hours": "24 hours a day, every day of the year",
+        },
+        {"name": "The Survivors Trust", "url": "https://www.thesurvivorstrust.org"},
     ],
 )

@@ -32,5 +32,7 @@ urlpatterns = [
     path("", include("tracker.urls")),
 ]
 
-# A database outage answers 503 with Retry-After (tracker/ops/errors.py); other errors Django's 500.
+# Error pages in the site's layout (tracker/ops/errors.py); a database outage answers 503.
+handler400 = "tracker.ops.errors.bad_request"
+handler404 = "tracker.ops.errors.page_not_found"
 handler500 = "tracker.ops.errors.server_error"

@@ -53,7 +53,8 @@ def test_every_page_is_public_and_carries_the_exits_and_the_as_of_date(client, s
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<a class="leave-site" href="https://www.bbc.co.uk/weather"' in html
+    assert '<a class="exit-this-page__button" href="https://www.bbc.co.uk/weather"' in html
+    assert '<form class="site-search" role="search" method="get" action="/search/">' in html
     assert "https://napac.org.uk" in html
     assert "https://www.thesurvivorstrust.org" in html
     assert "Data as of 23 November 2026." in text_of(response)
@@ -76,12 +77,19 @@ def test_pages_have_no_inline_script_or_style_and_send_a_strict_csp(client, samp
 
 
 def test_support_services_come_from_settings(client, sample):
-    with override_settings(SUPPORT_SERVICES=[("An example helpline", "https://help.example.org")]):
+    service = {
+        "name": "An example helpline",
+        "url": "https://help.example.org",
+        "phone": "0800 000 0000",
+        "hours": "9am to 5pm",
+    }
+    with override_settings(SUPPORT_SERVICES=[service]):
         response = client.get("/")
 
-    assert '<a href="https://help.example.org" rel="noreferrer">An example helpline</a>' in (
-        response.content.decode()
-    )
+    html = response.content.decode()
+    assert '<a href="https://help.example.org" rel="noreferrer">An example helpline</a>' in html
+    assert '<a href="tel:08000000000">0800 000 0000</a>' in html
+    assert "9am to 5pm" in html
     assert "napac.org.uk" not in response.content.decode()
 
 

@@ -10,6 +10,8 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -20,6 +22,44 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from tracker.periods import Precision, end_of_period
+
+# Site search (tracker/public/search.py): PostgreSQL full-text search with English stemming.
+SEARCH_CONFIG = "english"
+
+
+def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
+    """One weighted tsvector over the fields given as (field, weight A to D). The same expression
+    backs a GIN index and the search query, so PostgreSQL reads the index."""
+    parts = [
+        SearchVector(field, weight=weight, config=SEARCH_CONFIG)
+        for field, weight in weighted_fields
+    ]
+    vector = parts[0]
+    for part in parts[1:]:
+        vector = vector + part
+    return vector
+
+
+RECOMMENDATION_SEARCH_VECTOR = search_vector(("title", "A"), ("plain_summary", "A"), ("text", "B"))
+UPDATE_SEARCH_VECTOR = search_vector(("summary", "B"))
+
+# A recommendation's plain summary is read first on its page: about 40 words at most.
+PLAIN_SUMMARY_MAX_WORDS = 45
+PLAIN_SUMMARY_MAX_CHARS = 300
+
+
+def plain_summary_problem(summary: str) -> str:
+    """What is wrong with a plain summary, or "" when it is fine (admin, YAML and CSV imports)."""
+    words = len(summary.split())
+    if len(summary) > PLAIN_SUMMARY_MAX_CHARS:
+        return f"longer than {PLAIN_SUMMARY_MAX_CHARS} characters"
+    if words > PLAIN_SUMMARY_MAX_WORDS:
+        return (
+            f"{words} words long; keep a plain summary to about 40 words "
+            f"(at most {PLAIN_SUMMARY_MAX_WORDS})"
+        )
+    return ""
+
 
 HTTP_URL = Q(source_url__startswith="http://") | Q(source_url__startswith="https://")
 
@@ -148,6 +188,11 @@ class Report(TimeStampedModel):
     government_response_on = models.DateField(null=True, blank=True)
     government_response_url = models.URLField(max_length=500, blank=True)
     summary = models.TextField(blank=True, help_text="A short, factual description of the report.")
+    alternative_names = models.TextField(
+        blank=True,
+        help_text="Other names the report is known by, one per line (for example “Jay report” or "
+        "“grooming gangs audit”), so that the site search finds it by them.",
+    )
     source = source_field("reports", "the report's own publication")
     response_due_on = models.DateField(
         null=True,
@@ -181,6 +226,10 @@ class Report(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("report_detail", args=[self.slug])
+
+    @property
+    def alternative_name_list(self) -> list[str]:
+        return [name.strip() for name in self.alternative_names.splitlines() if name.strip()]
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
@@ -431,6 +480,10 @@ class Recommendation(TimeStampedModel):
 
     class Meta:
         ordering = ["report__published_on", "report__slug", "number"]
+        indexes = [
+            # The site search (PostgreSQL only: see migration 0006).
+            GinIndex(RECOMMENDATION_SEARCH_VECTOR, name="recommendation_search"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "number"], name="recommendation_number_unique_in_report"
@@ -482,6 +535,8 @@ class Recommendation(TimeStampedModel):
                     {"text_kind": "Wording is given, so say whether it is official."}
                 )
             raise ValidationError({"text": "Give the wording, or mark it as not yet known."})
+        if problem := plain_summary_problem(self.plain_summary):
+            raise ValidationError({"plain_summary": f"The plain summary is {problem}."})
 
 
 class OwnershipQuerySet(models.QuerySet["Ownership"]):
@@ -894,6 +949,8 @@ class StatusUpdate(TimeStampedModel):
                 condition=Q(state="published"),
                 name="update_published_newest",
             ),
+            # The site search's updates (PostgreSQL only: see migration 0006).
+            GinIndex(UPDATE_SEARCH_VECTOR, condition=Q(state="published"), name="update_search"),
         ]
         constraints = [
             models.CheckConstraint(

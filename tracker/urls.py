@@ -21,6 +21,7 @@ urlpatterns = [
     path("changes/", views.changes, name="changes"),
     path("data/", views.data, name="data"),
     path("methodology/", views.methodology, name="methodology"),
+    path("search/", views.search, name="search"),
     # Open data: feeds, calendar, badges and the read-only JSON API.
     path("updates.atom", feeds.UpdatesFeed(), name="updates_feed"),
     path("changes.atom", feeds.ChangesFeed(), name="changes_feed"),

@@ -136,11 +136,13 @@ def test_keyboard_skip_link_and_visible_focus(live_server, sample, new_page):
     assert focused_outline == "solid"
 
 
-def test_leave_this_site_is_a_plain_link_on_every_page(live_server, sample, new_page):
+def test_exit_this_page_is_a_plain_link_on_every_page_without_javascript(
+    live_server, sample, new_page
+):
     page = new_page("mobile", java_script_enabled=False)
     for path in ["/", "/reports/test-inquiry/1/", "/methodology/"]:
         page.goto(live_server.url + path)
-        leave = page.get_by_role("link", name="Leave this site")
+        leave = page.get_by_role("link", name="Exit this page")
         expect(leave).to_be_visible()
         expect(leave).to_have_attribute("href", "https://www.bbc.co.uk/weather")
 

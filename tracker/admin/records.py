@@ -322,6 +322,7 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["report", "number", ("title", "title_is_official")]}),
         ("Wording", {"fields": ["text_kind", "text", "text_source_url", "text_note"]}),
+        ("Plain summary, read first on the public page", {"fields": ["plain_summary"]}),
         ("Headline (derived from published updates and deadlines)", {"fields": readonly_fields}),
     ]
     inlines = [

@@ -26,6 +26,7 @@ from tracker.models import (
     Report,
     Response,
     ResponseKind,
+    plain_summary_problem,
 )
 
 COLUMNS = (
@@ -42,7 +43,7 @@ COLUMNS = (
     "response_date",
     "response_source_url",
 )
-OPTIONAL_COLUMNS = ("report_short_name",)
+OPTIONAL_COLUMNS = ("report_short_name", "plain_summary")
 RESPONSE_VALUES = tuple(ResponseKind.values)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = URLValidator(schemes=["http", "https"])
@@ -95,6 +96,7 @@ class PlannedRecommendation:
     response: str
     response_date: datetime.date | None
     response_source_url: str
+    plain_summary: str = ""
 
     @property
     def text_kind_label(self) -> str:
@@ -381,6 +383,10 @@ class _Planner:
         elif len(title) > 300:
             self.error(row_number, "title", "longer than 300 characters")
         text_kind = self.text_kind(row_number, row)
+        plain_summary = row.get("plain_summary", "")
+        problem = plain_summary_problem(plain_summary)
+        if problem:
+            self.error(row_number, "plain_summary", problem)
         lead, supporting = self.owners(row_number, row)
         response, response_date, response_url = self.response(row_number, row, lead)
         if len(self.errors) > errors_before or number is None:
@@ -396,6 +402,7 @@ class _Planner:
             response=response,
             response_date=response_date,
             response_source_url=response_url,
+            plain_summary=plain_summary,
         )
 
     def number(
@@ -656,6 +663,7 @@ def _write_recommendation(report: Report, planned: PlannedRecommendation, user) 
             title=planned.title,
             text=planned.text,
             text_kind=planned.text_kind,
+            plain_summary=planned.plain_summary,
         ),
         user,
     )

@@ -41,6 +41,7 @@ from tracker.models import (
     Response,
     ResponseKind,
     StatusUpdate,
+    plain_summary_problem,
 )
 from tracker.periods import Precision, end_of_period
 from tracker.updates import publish_update
@@ -102,6 +103,17 @@ OptionalUrl = Annotated[
 ]
 
 
+def _plain_summary(value: str) -> str:
+    if problem := plain_summary_problem(value):
+        raise ValueError(f"the plain summary is {problem}")
+    return value
+
+
+PlainSummary = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_plain_summary)
+]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -116,6 +128,8 @@ class ReportData(_Section):
     government_response_on: Day | None = None
     government_response_url: OptionalUrl = ""
     summary: Text = ""
+    # Other names the report goes by, for the site search ("Jay report").
+    alternative_names: list[Text200] = []
 
 
 class OrganisationData(_Section):
@@ -179,6 +193,7 @@ class RecommendationData(_Section):
     text_kind: Recommendation.TextKind
     text_source_url: OptionalUrl = ""
     text_note: Text = ""
+    plain_summary: PlainSummary = ""
     owners: list[OwnerData]
     responses: list[ResponseData] = []
     deadlines: list[DeadlineData] = []
@@ -448,8 +463,10 @@ def load_report(data: ReportFile) -> LoadSummary:
     summary = LoadSummary(source=data.source, short_name=data.report.short_name)
     with transaction.atomic():
         organisations = {o.slug: _organisation(o, data.source, summary) for o in data.organisations}
+        defaults = data.report.model_dump(exclude={"slug", "alternative_names"})
+        defaults["alternative_names"] = "\n".join(data.report.alternative_names)
         report, summary.report_created = Report.objects.get_or_create(
-            slug=data.report.slug, defaults=data.report.model_dump(exclude={"slug"})
+            slug=data.report.slug, defaults=defaults
         )
         for rec_data in data.recommendations:
             _load_recommendation(report, rec_data, organisations, summary)
@@ -481,6 +498,7 @@ def _load_recommendation(report, data: RecommendationData, organisations, summar
                 "text_kind",
                 "text_source_url",
                 "text_note",
+                "plain_summary",
             }
         ),
     )

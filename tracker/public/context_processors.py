@@ -15,6 +15,7 @@ SITE_PAGES = (
     "changes",
     "data",
     "methodology",
+    "search",
 )
 
 
@@ -29,6 +30,12 @@ def site_urls() -> dict[str, str]:
     return _site_urls(get_script_prefix(), get_urlconf())
 
 
+SITE_DESCRIPTION = (
+    "What public inquiries into child sexual abuse recommended, who is responsible for each "
+    "recommendation, the deadlines promised, and what has happened since, with sources."
+)
+
+
 def site(request) -> dict:
     """Site-wide facts every page shows: its name, the exits, support services, the "as of" day."""
     as_of = getattr(request, "as_of", None)
@@ -38,6 +45,7 @@ def site(request) -> dict:
     return {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
+        "SITE_DESCRIPTION": SITE_DESCRIPTION,
         "CORRECTIONS_EMAIL": settings.CORRECTIONS_EMAIL,
         "LEAVE_SITE_URL": settings.LEAVE_SITE_URL,
         "SUPPORT_SERVICES": settings.SUPPORT_SERVICES,

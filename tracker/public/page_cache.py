@@ -9,9 +9,10 @@ version is the current one (both are read in one round trip), so no stale page o
 change; entries expire after `PAGE_CACHE_SECONDS`.
 
 Never cached: anything but GET, requests carrying a session cookie (editors, owners' contacts),
-the admin, the API, subscription pages, downloads (`_export`), responses that set a cookie or
-used a CSRF token, and anything but a 200. The security middlewares outside this one (CSP,
-security headers) add their headers to every response, cached or not.
+the admin, the API, the site search (any words make a page), subscription pages, downloads
+(`_export`), responses that set a cookie or used a CSRF token, and anything but a 200. The
+security middlewares outside this one (CSP, security headers) add their headers to every
+response, cached or not.
 
 Off unless `PAGE_CACHE_SECONDS` is set (the cache must be shared by every process: Redis).
 """
@@ -31,7 +32,15 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 VERSION_KEY = "page-cache:data-version"
-EXCLUDED_PREFIXES = ("/admin/", "/api/", "/reset/", "/subscriptions/", "/digest/", "/static/")
+EXCLUDED_PREFIXES = (
+    "/admin/",
+    "/api/",
+    "/reset/",
+    "/subscriptions/",
+    "/digest/",
+    "/static/",
+    "/search/",
+)
 # Headers the outer middlewares (django-csp, SecurityMiddleware) set afresh on every response.
 NOT_STORED_HEADERS = {
     "set-cookie",

@@ -51,6 +51,7 @@ from tracker.public.scorecards import (
     report_scorecards,
     standings,
 )
+from tracker.public.search import MAX_QUERY_LENGTH, InvalidSearch, clean_query, site_search
 from tracker.public.tables import (
     PageQuerysetData,
     RecommendationTable,
@@ -382,6 +383,18 @@ def data(request):
             .first(),
         },
     )
+
+
+def search(request):
+    """The site search: reports, recommendations, owners and updates, grouped and ranked."""
+    raw = request.GET.get("q", "")
+    try:
+        query = clean_query(raw)
+    except InvalidSearch as error:
+        context = {"query": raw[:MAX_QUERY_LENGTH], "error": str(error), "results": None}
+        return render(request, "tracker/search.html", context, status=400)
+    context = {"query": query, "search_query": query, "results": site_search(query), "error": ""}
+    return render(request, "tracker/search.html", context)
 
 
 def methodology(request):
