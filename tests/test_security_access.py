@@ -163,6 +163,7 @@ def public_urls(world: World) -> dict[str, list[str]]:
         "changes": [reverse("changes"), f"{reverse('changes')}?since=2000-01-01"],
         "data": [reverse("data")],
         "methodology": [reverse("methodology")],
+        "search": [f"{reverse('search')}?q=Zq7", f"{reverse('search')}?q=draft"],
         "healthz": [reverse("healthz")],
         "updates_feed": [reverse("updates_feed")],
         "changes_feed": [reverse("changes_feed")],
