@@ -58,7 +58,7 @@ def test_recommendation_badge_shows_status_and_as_of_date(client):
     ]
 
 
-def test_report_badge_counts_implemented_recommendations(client):
+def test_report_badge_gives_the_status_breakdown(client):
     report = ReportFactory(slug="iicsa", short_name="IICSA")
     done = RecommendationFactory(report=report)
     RecommendationFactory(report=report)
@@ -69,7 +69,7 @@ def test_report_badge_counts_implemented_recommendations(client):
 
     svg = parse_svg(client.get("/reports/iicsa/badge.svg"))
 
-    assert texts(svg) == ["IICSA", "1 of 3 implemented · as of 23 Nov 2026"]
+    assert texts(svg) == ["IICSA", "1 implemented, 2 not yet assessed · as of 23 Nov 2026"]
 
 
 def test_drafts_do_not_change_a_badge(client):

@@ -248,13 +248,16 @@ def test_met_deadline_says_on_time(client, sample):
     assert "First promised on 1 July 2025 for Q2 2026; met on 1 May 2026 (on time)." in text
 
 
-def test_recommendation_timeline_is_newest_first_with_dates_and_sources(client, sample):
-    text = text_of(client.get("/reports/test-inquiry/1/"))
+def test_recommendation_timeline_is_oldest_first_with_dates_and_sources(client, sample):
+    response = client.get("/reports/test-inquiry/1/")
+    text = text_of(response)
 
     newer = text.index("1 March 2026 · Not started")
     older = text.index("10 January 2024 · In progress")
-    assert newer < older
+    assert older < newer
     assert "Source: Example update" in text
+    assert '<ol class="timeline">' in response.content.decode()
+    assert "reversed" not in response.content.decode()
 
 
 def test_dashboard_with_few_reports_shows_every_scorecard(client, sample):
@@ -528,30 +531,46 @@ def snapshot(report, day, implemented, overdue):
     )
 
 
-def test_trend_chart_from_daily_snapshots_with_a_data_table(client, sample):
-    snapshot(sample.report, datetime.date(2026, 11, 1), implemented=0, overdue=1)
-    snapshot(sample.second_report, datetime.date(2026, 11, 1), implemented=1, overdue=0)
+def test_each_report_has_its_own_progress_chart_with_month_ticks(client, sample):
+    snapshot(sample.report, datetime.date(2026, 8, 31), implemented=0, overdue=1)
+    snapshot(sample.report, datetime.date(2026, 10, 5), implemented=1, overdue=1)
     snapshot(sample.report, datetime.date(2026, 11, 22), implemented=1, overdue=2)
+    snapshot(sample.second_report, datetime.date(2026, 11, 16), implemented=1, overdue=0)
+    snapshot(sample.second_report, datetime.date(2026, 11, 22), implemented=1, overdue=0)
 
-    response = client.get("/")
-    html = response.content.decode()
-    text = text_of(response)
+    report_page = client.get("/reports/test-inquiry/")
+    html = report_page.content.decode()
+    text = text_of(report_page)
 
-    assert '<svg viewBox="0 0 600 240" role="img" aria-labelledby="trend-caption"' in html
+    assert '<svg viewBox="0 0 600 240" role="img" aria-labelledby="report-chart-caption"' in html
     assert html.count('<polyline class="chart__line') == 2
-    # The table behind the chart sums the reports' snapshots per day.
-    assert "Day Implemented Overdue 1 November 2026 1 1 22 November 2026 1 2" in text
+    # Month ticks, readable: one label a month over three months.
+    assert re.findall(r'text-anchor="middle">([A-Z][a-z]{2} \d{4})</text>', html) == [
+        "Sep 2026",
+        "Oct 2026",
+        "Nov 2026",
+    ]
+    # A short table: the figures at each month tick and on the last day.
+    assert (
+        "On Implemented Overdue 31 August 2026 0 1 5 October 2026 1 1 22 November 2026 1 2" in text
+    )
+
+    overview = client.get("/").content.decode()
+    assert overview.count('class="chart chart--small"') == 2
+    assert "chart-test-inquiry-caption" in overview
+    assert "chart-second-inquiry-caption" in overview
 
 
-def test_trend_chart_as_of_a_past_day_stops_there(client, sample):
-    snapshot(sample.report, datetime.date(2026, 11, 1), implemented=0, overdue=1)
-    snapshot(sample.report, datetime.date(2026, 11, 22), implemented=1, overdue=2)
+def test_a_progress_chart_as_of_a_past_day_stops_there(client, sample):
+    snapshot(sample.report, datetime.date(2026, 11, 2), implemented=0, overdue=1)
+    snapshot(sample.report, datetime.date(2026, 11, 16), implemented=1, overdue=2)
 
-    html = client.get("/?as_of=2026-11-10").content.decode()
+    html = client.get("/reports/test-inquiry/?as_of=2026-11-10").content.decode()
 
     # One day is not a trend: no chart.
-    assert "trend-caption" not in html
+    assert "report-chart-caption" not in html
 
 
-def test_no_trend_chart_without_snapshots(client, sample):
-    assert "Over time" not in text_of(client.get("/"))
+def test_no_progress_chart_without_snapshots(client, sample):
+    assert "Progress over time" not in text_of(client.get("/reports/test-inquiry/"))
+    assert "chart--small" not in client.get("/").content.decode()

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from tracker.models import ImplementationStatus, Recommendation, Report
+from tracker.public.scorecards import STATUS_ORDER
 
 WHITE = "#ffffff"
 
@@ -142,23 +143,33 @@ def recommendation_status_badge(recommendation: Recommendation, today: datetime.
     )
 
 
+def status_breakdown(counts: dict[str, int]) -> str:
+    """“2 implemented, 1 in progress, 17 not yet assessed”: the statuses that have any."""
+    parts = [
+        f"{counts[status]} {ImplementationStatus(status).label.lower()}"
+        for status in STATUS_ORDER
+        if counts.get(status)
+    ]
+    return ", ".join(parts) or "no recommendations"
+
+
 def report_badge(request, slug: str) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
     report = get_object_or_404(
         Report.objects.annotate(
-            total=Count("recommendations"),
-            implemented=Count(
-                "recommendations",
-                filter=Q(recommendations__status=ImplementationStatus.IMPLEMENTED),
-            ),
+            **{
+                str(status): Count("recommendations", filter=Q(recommendations__status=status))
+                for status in STATUS_ORDER
+            }
         ),
         slug=slug,
     )
     today = timezone.localdate()
+    counts = {status: getattr(report, str(status)) for status in STATUS_ORDER}
     badge = Badge(
         label=report.short_name,
-        message=f"{report.implemented} of {report.total} implemented · as of {short_date(today)}",
+        message=f"{status_breakdown(counts)} · as of {short_date(today)}",
         label_colours=LABEL_COLOURS,
         message_colours=PROGRESS_COLOURS,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
+from django.db.models import Q
 
 from tracker.as_of import AsOf
 from tracker.models import Snapshot
@@ -32,6 +32,13 @@ class LineChart:
     height: int = HEIGHT
     y_ticks: list[tuple[int, float]] = field(default_factory=list)
     x_ticks: list[tuple[str, float]] = field(default_factory=list)
+    # A short table of the figures: the value at each month tick and on the last day.
+    table_days: list[datetime.date] = field(default_factory=list)
+
+    @property
+    def table_rows(self) -> list[tuple[datetime.date, list[int]]]:
+        index = {day: i for i, day in enumerate(self.days)}
+        return [(day, [s.values[index[day]] for s in self.series]) for day in self.table_days]
 
     @property
     def rows(self) -> list[tuple[datetime.date, list[int]]]:
@@ -69,24 +76,70 @@ def line_chart(days: list[datetime.date], series: list[Series]) -> LineChart | N
         s.points = " ".join(f"{x(day)},{y(v)}" for day, v in zip(days, s.values, strict=True))
     step = max(1, round(top / 4))
     y_ticks = [(value, y(value)) for value in range(0, top + 1, step)]
-    x_ticks = [(f"{day.day} {day:%b %Y}", x(day)) for day in (days[0], days[-1])]
-    return LineChart(days=days, series=series, y_ticks=y_ticks, x_ticks=x_ticks)
+    months = month_ticks(days[0], days[-1])
+    x_ticks = [(f"{month:%b %Y}", x(month)) for month in months]
+    # The figures on the last snapshot on or before each tick, and on the last day.
+    table_days = []
+    for month in months:
+        before = [day for day in days if day <= month]
+        if before and before[-1] not in table_days:
+            table_days.append(before[-1])
+    if days[-1] not in table_days:
+        table_days.append(days[-1])
+    return LineChart(
+        days=days, series=series, y_ticks=y_ticks, x_ticks=x_ticks, table_days=table_days
+    )
 
 
-def trend_chart(as_of: AsOf) -> LineChart | None:
-    """Implemented and overdue recommendations over time, summed over the reports' snapshots."""
+# At most this many month labels fit under a chart; longer spans label every 2nd, 3rd… month.
+MAX_MONTH_TICKS = 7
+MONTH_STEPS = (1, 2, 3, 6, 12, 24)
+
+
+def month_ticks(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The first days of months between `first` and `last`, spaced so that labels stay readable
+    (every month, or every 2, 3, 6, 12 or 24 months, on months that divide evenly)."""
+    months = []
+    year, month = first.year, first.month
+    if first.day != 1:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    while datetime.date(year, month, 1) <= last:
+        months.append(datetime.date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not months:
+        return [first]
+    for step in MONTH_STEPS:
+        chosen = [m for m in months if (m.year * 12 + m.month - 1) % step == 0]
+        if len(chosen) <= MAX_MONTH_TICKS:
+            return chosen or months[:1]
+    return months[:: max(1, len(months) // MAX_MONTH_TICKS)]
+
+
+def report_progress_charts(as_of: AsOf, report_ids: list[int]) -> dict[int, LineChart]:
+    """One chart per report, of its implemented and overdue recommendations over time, from
+    the daily snapshots: one query for all the reports. Drawn from each week's Monday and the
+    last seven days, which keeps the page small over years of snapshots."""
+    if not report_ids:
+        return {}
+    last_week = as_of.day - datetime.timedelta(days=7)
     rows = (
-        Snapshot.objects.filter(report__isnull=False, day__lte=as_of.day)
-        .values("day")
-        .annotate(implemented_sum=Sum("implemented"), overdue_sum=Sum("overdue"))
-        .order_by("day")
+        Snapshot.objects.filter(report_id__in=report_ids, day__lte=as_of.day)
+        .filter(Q(day__week_day=2) | Q(day__gt=last_week))
+        .values_list("report_id", "day", "implemented", "overdue")
+        .order_by("report_id", "day")
     )
-    totals = {row["day"]: [row["implemented_sum"], row["overdue_sum"]] for row in rows}
-    days = sorted(totals)
-    return line_chart(
-        days,
-        [
-            Series("Implemented", "series-implemented", [totals[d][0] for d in days]),
-            Series("Overdue", "series-overdue", [totals[d][1] for d in days]),
-        ],
-    )
+    by_report: dict[int, list[tuple]] = {}
+    for report_id, day, implemented, overdue in rows:
+        by_report.setdefault(report_id, []).append((day, implemented, overdue))
+    charts = {}
+    for report_id, points in by_report.items():
+        chart = line_chart(
+            [day for day, _, _ in points],
+            [
+                Series("Implemented", "series-implemented", [p[1] for p in points]),
+                Series("Overdue", "series-overdue", [p[2] for p in points]),
+            ],
+        )
+        if chart is not None:
+            charts[report_id] = chart
+    return charts

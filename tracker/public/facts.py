@@ -192,14 +192,24 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
     ownerships = record.ownerships
     lead = lead_of(ownerships)
     response = recommendation.headline_response
+    status_label = ImplementationStatus(recommendation.status_then).label
+    label = f"{recommendation.report.short_name} recommendation {recommendation.number}"
     return {
+        "page_title": f"{label}: {recommendation.title}" if recommendation.title else label,
+        "page_description": " ".join(
+            part
+            for part in [recommendation.plain_summary, f"Status: {status_label.lower()}."]
+            if part
+        ),
+        "badge_status": f"{status_label}, as of {_uk(as_of.day)}",
+        "timeline": list(reversed(updates)),
         "recommendation": recommendation,
         "report": recommendation.report,
         "lead": lead,
-        "status_label": ImplementationStatus(recommendation.status_then).label,
+        "status_label": status_label,
         "response_label": ResponseKind(response).label if response else "Not known",
         "timeliness": describe_timeliness(recommendation, as_of.day),
-        "badge_label": f"{recommendation.report.short_name} recommendation {recommendation.number}",
+        "badge_label": label,
         "ownerships": ownerships,
         "responses": responses,
         "owner_statuses": owner_statuses(recommendation, ownerships, updates),

@@ -36,13 +36,14 @@ from tracker.models import (
 )
 from tracker.public import feeds
 from tracker.public.changes import latest_changes
-from tracker.public.charts import trend_chart
+from tracker.public.charts import report_progress_charts
 from tracker.public.facts import (
     RECOMMENDATION_PAGE_TEMPLATE,
     recommendation_page_context,
     recommendation_records,
 )
 from tracker.public.filters import RecommendationFilter
+from tracker.public.owner_roles import owned_recommendations
 from tracker.public.scorecards import (
     STATUS_ORDER,
     combined,
@@ -130,6 +131,9 @@ def home(request):
     shown = scorecards
     if len(scorecards) > DASHBOARD_SCORECARDS:
         shown = most_overdue(scorecards, DASHBOARD_SCORECARDS)
+    charts = report_progress_charts(as_of, [card.report.pk for card in shown])
+    for card in shown:
+        card.chart = charts.get(card.report.pk)
     return render(
         request,
         "tracker/home.html",
@@ -140,7 +144,6 @@ def home(request):
             "overdue": overdue,
             "overdue_total": totals.overdue,
             "latest_updates": latest_updates,
-            "trend": trend_chart(as_of),
         },
     )
 
@@ -264,7 +267,10 @@ def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -
         "report": report,
         "scorecard": scorecard,
         "table": _unpaginated_table(request, rows, as_of),
+        "chart": report_progress_charts(as_of, [report.pk]).get(report.pk),
         "badge_label": f"the {report.short_name} report",
+        "badge_status": f"{scorecard.description}, as of {as_of.day.day} {as_of.day:%B %Y}",
+        "page_description": report.summary or scorecard.description,
     }
 
 
@@ -324,9 +330,18 @@ def owner_detail(request, slug: str):
 def owner_page_context(request, organisation: Organisation, record, rows, as_of: AsOf) -> dict:
     """The context of `tracker/owner_detail.html`; `rows` are the table's rows (`table_queryset`,
     in its order) of what the organisation owns, as a queryset or a list fetched already."""
-    table = RecommendationTable(rows, as_of=as_of)
-    RequestConfig(request, paginate=False).configure(table)
-    return {"organisation": organisation, "record": record, "table": table}
+    headline = {row.pk: row for row in rows}
+    owned = owned_recommendations(organisation, as_of)
+    for item in owned:
+        item.headline = headline.get(item.ownership.recommendation_id)
+    return {
+        "organisation": organisation,
+        "record": record,
+        "owned": [item for item in owned if item.headline is not None],
+        "page_description": f"{organisation.name}: {record.owned} recommendation"
+        f"{'s' if record.owned != 1 else ''} owned, {record.implemented} implemented, "
+        f"{record.overdue} overdue.",
+    }
 
 
 CHANGES_DEFAULT_DAYS = 7
@@ -377,6 +392,7 @@ def data(request):
             "updates_feed_length": feeds.FEED_LENGTH,
             "changes_feed_length": feeds.CHANGES_FEED_LENGTH,
             "changes_feed_days": feeds.DEFAULT_CHANGE_DAYS,
+            "reports": Report.objects.filter(is_published=True).only("slug", "short_name", "title"),
             "latest_publication": StatusUpdate.objects.published()
             .order_by("-published_at")
             .values_list("published_at", flat=True)

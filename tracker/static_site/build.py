@@ -600,6 +600,10 @@ class Calendars:
 ANCHOR = re.compile(r"<a\b([^>]*?)\bhref=\"([^\"]*)\"([^>]*)>(.*?)</a>", re.DOTALL)
 OTHER_LINK = re.compile(r"<(?:link|img|script|source)\b[^>]*?\b(?:href|src)=\"([^\"]*)\"[^>]*>")
 GET_FORM = re.compile(r"<form\b[^>]*method=\"get\"[^>]*>.*?</form>", re.DOTALL)
+# Pages only the live site can answer, linked to there from a static copy: e-mail subscriptions
+# and the site search (the header's search box posts to the live site's search).
+LIVE_ONLY_PATH = re.compile(r"^/(?:search/$|(?:reports|owners)/.*subscribe/$)")
+SITE_SEARCH_FORM = 'class="site-search"'
 
 
 class LinkRewriter:
@@ -617,12 +621,22 @@ class LinkRewriter:
             return href  # another site, an e-mail address, or a place on this page
         resolved = urlsplit(urljoin(page_url, raw))
         found = self.targets.get(normalise(resolved._replace(fragment="").geturl()))
+        if found is None and LIVE_ONLY_PATH.match(resolved.path):
+            return html.escape(settings.SITE_URL + resolved._replace(fragment="").geturl())
         if found is None:
             return None
         return html.escape(found + (f"#{resolved.fragment}" if resolved.fragment else ""))
 
     def rewrite(self, page_url: str, text: str) -> str:
-        text = GET_FORM.sub(STATIC_NOTE, text)
+        def form(match: re.Match) -> str:
+            found = match.group(0)
+            if SITE_SEARCH_FORM not in found:
+                return STATIC_NOTE
+            return found.replace(
+                'action="/search/"', f'action="{html.escape(settings.SITE_URL)}/search/"', 1
+            )
+
+        text = GET_FORM.sub(form, text)
 
         def anchor(match: re.Match) -> str:
             before, href, after, inner = match.groups()
