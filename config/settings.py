@@ -356,12 +356,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.send_weekly_digests",
         "schedule": env_crontab("WEEKLY_DIGEST_CRON", "0 8 * * 1"),
     },
+    # Official feeds watched for leads, every six hours by default (tracker/jobs/watch.py).
+    "watch-sources": {
+        "task": "tracker.watch_sources",
+        "schedule": env_crontab("WATCH_SOURCES_CRON", "20 */6 * * *"),
+    },
     # Notices whose queueing failed while the broker was down (see tracker/jobs/notices.py).
     "send-pending-notices": {
         "task": "tracker.send_pending_notices",
         "schedule": env_crontab("SEND_PENDING_NOTICES_CRON", "*/5 * * * *"),
     },
 }
+# Watching feeds for leads: limits on each fetch, and the backoff after failures (doubling from
+# the base up to the maximum).
+WATCH_FETCH_TIMEOUT_SECONDS = env_int("WATCH_FETCH_TIMEOUT_SECONDS", 20)
+WATCH_MAX_FEED_BYTES = env_int("WATCH_MAX_FEED_BYTES", 5_000_000)
+WATCH_MAX_REDIRECTS = env_int("WATCH_MAX_REDIRECTS", 5)
+WATCH_BACKOFF_BASE_MINUTES = env_int("WATCH_BACKOFF_BASE_MINUTES", 60)
+WATCH_BACKOFF_MAX_HOURS = env_int("WATCH_BACKOFF_MAX_HOURS", 48)
 # Beat's own record of when it last ran each job (local, disposable); `--schedule` overrides it.
 (VAR_DIR / "celery").mkdir(exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

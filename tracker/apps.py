@@ -27,5 +27,5 @@ class TrackerAdminConfig(admin_apps.AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        for module in ("records", "imports", "jobs"):
+        for module in ("records", "imports", "jobs", "leads"):
             import_module(f"tracker.admin.{module}")

@@ -1361,3 +1361,8 @@ class PendingNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Notices due for update {self.update_id}"
+
+
+# --- Leads for editors (watched feeds), in a module of their own ---------------------------------
+
+from tracker.lead_models import Lead, LeadMatch, WatchedFeed  # noqa: E402, F401

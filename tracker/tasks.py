@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
-from tracker.jobs import digests, notices, overdue, snapshots, subscriptions
+from tracker.jobs import digests, notices, overdue, snapshots, subscriptions, watch
 from tracker.jobs.emails import TransientEmailError
 from tracker.static_site import build as publishing
 
@@ -103,3 +103,10 @@ def publish_site_task(self, only_changed: bool = False, token: str | None = None
                 settings.PUBLISH_DIR, only_changed=only_changed, jobs=settings.PUBLISH_JOBS
             )
         )
+
+
+@shared_task(name="tracker.watch_sources", bind=True, **DATABASE_RETRY)
+def watch_sources_task(self, feed_id: int | None = None) -> str:
+    """Fetch the watched feeds and record leads; one bad feed is recorded, never raised."""
+    with fresh_connections(self):
+        return str(watch.watch_sources(timezone.now(), feed_id=feed_id))

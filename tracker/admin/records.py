@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.admin.imports import SpreadsheetImportExportMixin, inquiry_import
+from tracker.admin.leads import WATCH_TERMS_FIELDSET, default_terms_display
 from tracker.admin.roles import contact_organisation_id, invite_contacts, is_editor
 from tracker.intake.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
 from tracker.models import (
@@ -318,12 +319,16 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     list_filter = ["report", OwnerFilter, "status", ResponseFilter, OverdueFilter, "text_kind"]
     list_select_related = ["report"]
     search_fields = ["title", "text", "report__short_name", "ownerships__organisation__name"]
-    readonly_fields = ["status", "status_on", "overdue_since"]
+    readonly_fields = ["status", "status_on", "overdue_since", "default_watch_terms"]
     fieldsets = [
         (None, {"fields": ["report", "number", ("title", "title_is_official")]}),
         ("Wording", {"fields": ["text_kind", "text", "text_source_url", "text_note"]}),
         ("Plain summary, read first on the public page", {"fields": ["plain_summary"]}),
-        ("Headline (derived from published updates and deadlines)", {"fields": readonly_fields}),
+        (
+            "Headline (derived from published updates and deadlines)",
+            {"fields": ["status", "status_on", "overdue_since"]},
+        ),
+        WATCH_TERMS_FIELDSET,
     ]
     inlines = [
         OwnershipInline,
@@ -344,6 +349,10 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         if is_limited_to_nothing(request):
             return queryset.none()
         return queryset
+
+    @admin.display(description="Terms used when none are given")
+    def default_watch_terms(self, obj):
+        return default_terms_display(obj)
 
     @admin.display(description="Lead owner", ordering="lead_owner_name")
     def lead_owner(self, obj):

@@ -25,6 +25,9 @@ EDITOR_PERMISSIONS = {
     "emaillog": ["view"],
     "subscription": ["view", "delete"],
     "overdueperiod": ["view"],
+    # Leads from watched feeds: editors set up the feeds and review (never delete) the leads.
+    "watchedfeed": ["view", "add", "change", "delete"],
+    "lead": ["view", "change"],
 }
 
 # Contacts see only what their organisation owns (the admin filters every list) and draft updates.
