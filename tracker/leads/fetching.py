@@ -133,7 +133,7 @@ def parse_feed(body: bytes, content_type: str = "", location: str = "") -> Fetch
     parsed = feedparser.parse(
         body, response_headers={"content-type": content_type, "content-location": location}
     )
-    if not parsed.version and not parsed.entries:
+    if not parsed.entries and (parsed.bozo or not parsed.version):
         problem = parsed.get("bozo_exception")
         detail = f" ({_first_line(problem)})" if problem else ""
         raise FeedError(f"Not a readable Atom or RSS feed{detail}.")
@@ -156,7 +156,8 @@ def _entry(raw) -> FeedEntry | None:
         link = ""
     if not title and not link:
         return None
-    published = raw.get("published_parsed") or raw.get("updated_parsed")
+    # dict.get: the entry's own keys, without feedparser's deprecated published/updated aliasing
+    published = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
     published_at = datetime.datetime(*published[:6], tzinfo=datetime.UTC) if published else None
     key = raw.get("id") or link or f"{title}|{published_at}"
     if len(key) > MAX_KEY_LENGTH:
