@@ -151,13 +151,15 @@ def test_the_job_records_leads_from_atom_and_rss_with_what_matched(watched, feed
         "Fictional code of practice on criminal injuries compensation & limitation"
     )
     assert code.summary == (
-        "The regulator’s invented code covers Criminal Injuries Compensation for naïve applicants."
+        "The regulator\u2019s invented code covers Criminal Injuries Compensation for naïve applicants."
     )
-    assert code.publisher == "Example Regulator – news"  # the feed's own title, entity decoded
+    assert code.publisher == "Example Regulator \u2013 news"  # the feed's own title, entity decoded
     assert code.published_at == datetime.datetime(2026, 11, 3, 9, 5, tzinfo=datetime.UTC)
     assert matched(code) == {watched["compensation"].pk: ["criminal injuries compensation"]}
     review = rss_leads["https://regulator.example.org/news/2026/review-terms"]
-    assert review.title == "Fictional café inspection: grooming gangs review – terms of reference"
+    assert (
+        review.title == "Fictional café inspection: grooming gangs review \u2013 terms of reference"
+    )
     assert review.published_at == datetime.datetime(2026, 11, 4, 16, 0, tzinfo=datetime.UTC)
     assert "£" in review.summary
     undated = Lead.objects.get(title__contains="no date")
@@ -165,7 +167,8 @@ def test_the_job_records_leads_from_atom_and_rss_with_what_matched(watched, feed
     assert undated.link == feed_server.url("/news/2026/relative-link-staffing")  # made absolute
 
     feed = WatchedFeed.objects.get(pk=watched["atom"].pk)
-    assert feed.etag and feed.last_modified
+    assert feed.etag
+    assert feed.last_modified
     assert feed.last_success_at == NOW
     assert feed.failure_count == 0
 
