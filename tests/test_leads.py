@@ -151,7 +151,8 @@ def test_the_job_records_leads_from_atom_and_rss_with_what_matched(watched, feed
         "Fictional code of practice on criminal injuries compensation & limitation"
     )
     assert code.summary == (
-        "The regulator\u2019s invented code covers Criminal Injuries Compensation for naïve applicants."
+        "The regulator\u2019s invented code covers Criminal Injuries Compensation "
+        "for naïve applicants."
     )
     assert code.publisher == "Example Regulator \u2013 news"  # the feed's own title, entity decoded
     assert code.published_at == datetime.datetime(2026, 11, 3, 9, 5, tzinfo=datetime.UTC)
