@@ -23,6 +23,7 @@ from tracker.jobs.emails import (
     render_part,
     send_once,
 )
+from tracker.jobs.lead_digest import leads_for_oversight
 from tracker.models import (
     Contact,
     Deadline,
@@ -93,6 +94,7 @@ class WeekFacts:
     coming: dict[int, list[ComingDue]] = field(default_factory=dict)
     organisations: dict[int, Organisation] = field(default_factory=dict)
     silent: list[Recommendation] = field(default_factory=list)
+    leads: dict = field(default_factory=dict)  # for editors: leads waiting, failing feeds
 
 
 def gather(on: datetime.date) -> WeekFacts:
@@ -148,6 +150,7 @@ def gather(on: datetime.date) -> WeekFacts:
     facts.silent = list(
         Recommendation.objects.silent(on, settings.SILENCE_DAYS).select_related("report")
     )
+    facts.leads = leads_for_oversight()
     return facts
 
 
@@ -182,8 +185,9 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
                     facts.overdue.items(), key=lambda pair: facts.organisations[pair[0]].name
                 )
             ]
-            context |= {"groups": groups, "silent": facts.silent}
-            name = "oversight_digest" if groups else "digest_empty"
+            context |= {"groups": groups, "silent": facts.silent, **facts.leads}
+            has_leads = facts.leads["lead_groups"] or facts.leads["failing_feeds"]
+            name = "oversight_digest" if groups or has_leads else "digest_empty"
         else:
             kind = EmailLog.Kind.DIGEST
             overdue = facts.overdue.get(contact.organisation_id, [])
