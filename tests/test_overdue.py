@@ -150,6 +150,7 @@ def test_the_beat_schedule_names_registered_tasks_in_london_time(settings, monke
         "tracker.take_snapshot",
         "tracker.send_weekly_digests",
         "tracker.send_pending_notices",
+        "tracker.watch_sources",
     }
     assert names <= set(app.tasks)
     assert str(app.conf.timezone) == "Europe/London"
