@@ -43,7 +43,8 @@ COLUMNS = (
     "response_date",
     "response_source_url",
 )
-OPTIONAL_COLUMNS = ("report_short_name", "plain_summary")
+# watch_terms / watch_exclude: words and phrases for the watch job, separated by ";" or new lines.
+OPTIONAL_COLUMNS = ("report_short_name", "plain_summary", "watch_terms", "watch_exclude")
 RESPONSE_VALUES = tuple(ResponseKind.values)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = URLValidator(schemes=["http", "https"])
@@ -97,6 +98,8 @@ class PlannedRecommendation:
     response_date: datetime.date | None
     response_source_url: str
     plain_summary: str = ""
+    watch_terms: str = ""
+    watch_exclude: str = ""
 
     @property
     def text_kind_label(self) -> str:
@@ -387,6 +390,8 @@ class _Planner:
         problem = plain_summary_problem(plain_summary)
         if problem:
             self.error(row_number, "plain_summary", problem)
+        watch_terms = self.watch_list(row_number, row, "watch_terms")
+        watch_exclude = self.watch_list(row_number, row, "watch_exclude")
         lead, supporting = self.owners(row_number, row)
         response, response_date, response_url = self.response(row_number, row, lead)
         if len(self.errors) > errors_before or number is None:
@@ -403,7 +408,15 @@ class _Planner:
             response_date=response_date,
             response_source_url=response_url,
             plain_summary=plain_summary,
+            watch_terms=watch_terms,
+            watch_exclude=watch_exclude,
         )
+
+    def watch_list(self, row_number: int, row: dict[str, str], column: str) -> str:
+        terms = [t.strip() for t in re.split(r"[;\n]", row.get(column, "")) if t.strip()]
+        if any(len(term) > 200 for term in terms):
+            self.error(row_number, column, "a term is longer than 200 characters")
+        return "\n".join(terms)
 
     def number(
         self, row_number: int, row: dict[str, str], report: PlannedReport | None
@@ -664,6 +677,8 @@ def _write_recommendation(report: Report, planned: PlannedRecommendation, user) 
             text=planned.text,
             text_kind=planned.text_kind,
             plain_summary=planned.plain_summary,
+            watch_terms=planned.watch_terms,
+            watch_exclude=planned.watch_exclude,
         ),
         user,
     )

@@ -90,6 +90,9 @@ RequiredText80 = _text(80, required=True)
 RequiredText200 = _text(200, required=True)
 RequiredText300 = _text(300, required=True)
 Day = Annotated[datetime.date, BeforeValidator(_iso_date)]
+WatchTerm = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200, strict=True)
+]
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, strict=True)
 ]
@@ -194,6 +197,9 @@ class RecommendationData(_Section):
     text_source_url: OptionalUrl = ""
     text_note: Text = ""
     plain_summary: PlainSummary = ""
+    # Words and phrases that identify news about it, for the watch job (not factual claims).
+    watch_terms: list[WatchTerm] = []
+    watch_exclude: list[WatchTerm] = []
     owners: list[OwnerData]
     responses: list[ResponseData] = []
     deadlines: list[DeadlineData] = []
@@ -486,6 +492,13 @@ def _organisation(data: OrganisationData, source: str, summary: LoadSummary) -> 
     return existing or Organisation.objects.create(**data.model_dump())
 
 
+def _watch_lists(data: RecommendationData) -> dict[str, str]:
+    return {
+        "watch_terms": "\n".join(data.watch_terms),
+        "watch_exclude": "\n".join(data.watch_exclude),
+    }
+
+
 def _load_recommendation(report, data: RecommendationData, organisations, summary) -> None:
     recommendation, created = Recommendation.objects.get_or_create(
         report=report,
@@ -500,8 +513,12 @@ def _load_recommendation(report, data: RecommendationData, organisations, summar
                 "text_note",
                 "plain_summary",
             }
-        ),
+        )
+        | _watch_lists(data),
     )
+    if not created and not recommendation.watch_terms and data.watch_terms:
+        # Terms shipped after the recommendation was first loaded; an editor's own are kept.
+        Recommendation.objects.filter(pk=recommendation.pk).update(**_watch_lists(data))
     summary.count("recommendations", created)
     label = f"{summary.short_name} {data.number}"
 

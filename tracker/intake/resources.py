@@ -123,6 +123,8 @@ class RecommendationResource(SpreadsheetSafeResource):
             "text",
             "text_source_url",
             "text_note",
+            "watch_terms",
+            "watch_exclude",
             "status",
         )
         export_order = fields
