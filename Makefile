@@ -43,15 +43,16 @@ bench-data: install ## Make the benchmark databases: 150 fictional inquiries, an
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMALL_DB) $(MANAGE) migrate --no-input -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMALL_DB) $(MANAGE) load_reports
 
-bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; see bench/README.md)
+bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; see docs/benchmarks.md)
 	$(BIN)/python bench/query_counts.py; \
 	$(BIN)/python bench/http_pages.py; \
 	$(BIN)/python bench/jobs.py; \
 	$(BIN)/python bench/published_view.py
 
-lint: install ## Check formatting and lint with ruff
+lint: install ## Check formatting and lint with ruff, and the import contracts (pyproject.toml)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/lint-imports
 
 fmt: install ## Format and fix what ruff can fix
 	$(BIN)/ruff format .

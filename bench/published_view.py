@@ -1,8 +1,8 @@
-"""The static published view: publish_site at scale, and nginx serving it against a plain file.
+"""The static site: build_site at scale, and nginx serving it against a plain file.
 
 Run: .venv/bin/python bench/published_view.py   (uses BENCH_DATABASE_URL; writes to a temp dir)
-1. `publish_site --out DIR` from scratch (target ≤ 60 s).
-2. One update published, then `publish_site --out DIR --only-changed` (target ≤ 5 s).
+1. `build_site --out DIR` from scratch (target ≤ 60 s).
+2. One update published, then `build_site --out DIR --only-changed` (target ≤ 5 s).
 3. nginx (our own config on a free loopback port) serving the export's dashboard and a
    recommendation page, against a plain file of the same size in the same root (target ≥ 0.9).
 """
@@ -70,19 +70,19 @@ def main() -> int:
     out = work / "site"
     result: dict = {}
     try:
-        full_s, full_output = manage("publish_site", "--out", str(out))
+        full_s, full_output = manage("build_site", "--out", str(out))
         print(
-            f"publish_site from scratch: {full_s:.1f} s (target ≤ {FULL_TARGET_S:.0f} s)  "
+            f"build_site from scratch: {full_s:.1f} s (target ≤ {FULL_TARGET_S:.0f} s)  "
             f"{verdict(full_s, FULL_TARGET_S)}\n  {full_output}"
         )
         _, updated_path = manage("shell", "-c", PUBLISH_UPDATE)
         updated_path = updated_path.splitlines()[-1]
-        changed_s, changed_output = manage("publish_site", "--out", str(out), "--only-changed")
+        changed_s, changed_output = manage("build_site", "--out", str(out), "--only-changed")
         print(
-            f"publish_site after one update: {changed_s:.1f} s (target ≤ {CHANGED_TARGET_S:.0f} s)"
+            f"build_site after one update: {changed_s:.1f} s (target ≤ {CHANGED_TARGET_S:.0f} s)"
             f"  {verdict(changed_s, CHANGED_TARGET_S)}\n  {changed_output}"
         )
-        result["publish_site"] = {
+        result["build_site"] = {
             "from_scratch_s": round(full_s, 2),
             "from_scratch_output": full_output,
             "after_one_update_s": round(changed_s, 2),

@@ -2,7 +2,7 @@
 
 Local defaults need no servers (SQLite, Celery's filesystem broker and e-mails as files under var/).
 Production sets DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and SITE_URL.
-Every variable is listed in the README.
+Every variable is listed in docs/configuration.md.
 """
 
 import os
@@ -152,7 +152,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if _statement_timeout_ms:
         DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout_ms}"
     # PostgreSQL's JIT compiler spends seconds compiling the pages' many-subquery reads, far more
-    # than they take to run (bench/README.md); short web queries are faster without it.
+    # than they take to run (docs/benchmarks.md); short web queries are faster without it.
     if not env_bool("DATABASE_JIT", False):
         _options = DATABASES["default"]["OPTIONS"].get("options", "")
         DATABASES["default"]["OPTIONS"]["options"] = f"{_options} -c jit=off".strip()
@@ -290,9 +290,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
-# --- Published static view ----------------------------------------------------------------------
-# `manage.py publish_site` writes the public pages as files; PUBLISH_DIR is a symbolic link to the
-# latest build (a web server's root points at it). The jobs refresh it once it has been published.
+# --- Static site ---------------------------------------------------------------------------------
+# `manage.py build_site` writes the public pages as files; PUBLISH_DIR is a symbolic link to the
+# latest build (a web server's root points at it). The jobs rebuild it once it has been built by
+# hand. (The TRACKER_PUBLISH_* names predate the command's rename and are kept for deployments.)
 
 PUBLISH_DIR = Path(env_str("TRACKER_PUBLISH_DIR", str(VAR_DIR / "site")))
 PUBLISH_DEBOUNCE_SECONDS = env_int("TRACKER_PUBLISH_DEBOUNCE_SECONDS", 30)

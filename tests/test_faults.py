@@ -341,7 +341,7 @@ def test_postgres_restarted_under_load_fails_fast_and_recovers_without_an_app_re
     assert not not_served, f"seconds after PostgreSQL was back, path, status: {not_served}"
     assert all(o.status is not None for o in outcomes), "gunicorn dropped a connection"
     assert stack.app.web_worker_pids() == web_workers, "a web worker was restarted"
-    print(  # the figures for the README (pytest -s)
+    print(  # the figures for docs/operations.md (pytest -s)
         f"PostgreSQL stopped for 4 s under 4 clients: {len(outcomes)} requests, "
         f"{sum(o.status == 200 for o in outcomes)} served, {len(during)} answered 503 during the "
         f"outage in at most {max(o.seconds for o in during):.2f} s, none dropped; "

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from tests.factories import StatusUpdateFactory, UserFactory
 from tests.factories_pages import NOW, build_sample
+from tracker.data_version import bump_data_version
 from tracker.models import ImplementationStatus
 from tracker.updates import publish_update
 
@@ -180,7 +181,7 @@ def test_a_page_read_again_comes_from_the_process_memory_under_the_current_versi
     assert cache_status(client.get("/")) == "hit"
     monkeypatch.undo()
 
-    page_cache.bump_data_version()
+    bump_data_version()
     assert cache_status(client.get("/")) == "miss"
 
 

@@ -278,7 +278,7 @@ def test_a_logged_in_contact_sees_no_more_on_public_surfaces(client, world, unth
 
 def test_the_published_static_copy_holds_nothing_private(world, tmp_path):
     site = tmp_path / "site"
-    call_command("publish_site", "--out", str(site), stdout=io.StringIO())
+    call_command("build_site", "--out", str(site), stdout=io.StringIO())
     files = [path for path in Path(site).resolve().rglob("*") if path.is_file()]
     assert len(files) > 20
     texts = {path: readable(path.read_bytes()) for path in files}

@@ -15,7 +15,7 @@ def test_the_static_export_exits_and_points_to_the_live_site(db, tmp_path, setti
     settings.ALLOWED_HOSTS = ["tracker.example.org", "testserver"]
     with time_machine.travel(NOW, tick=False):
         build_sample()
-        call_command("publish_site", "--out", str(tmp_path / "site"), stdout=io.StringIO())
+        call_command("build_site", "--out", str(tmp_path / "site"), stdout=io.StringIO())
 
     site = tmp_path / "site"
     recommendation = (site / "reports/test-inquiry/1/index.html").read_text()

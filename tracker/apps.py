@@ -12,11 +12,16 @@ class TrackerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Registers the Celery tasks in every process, so the jobs can enqueue them by name
+        # (`tracker.enqueue`) without importing the task module.
+        import tracker.tasks  # noqa: F401
         from tracker.admin.roles import ensure_role_groups
-        from tracker.public.page_cache import connect_signals
+        from tracker.data_version import connect_signals
+        from tracker.static_site.requests import connect_build_requests
 
         post_migrate.connect(ensure_role_groups, sender=self)
         connect_signals()
+        connect_build_requests()
 
 
 class TrackerAdminConfig(admin_apps.AdminConfig):

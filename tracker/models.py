@@ -702,13 +702,13 @@ class DeadlineQuerySet(models.QuerySet["Deadline"]):
         # NOT EXISTS rather than `superseded_by__isnull=True`: PostgreSQL plans the LEFT JOIN ...
         # IS NULL form as returning one row, and the daily job's plans then go quadratic.
         if as_known_on is None:
-            return self.filter(~is_superseded(), met_on__isnull=True, withdrawn_on__isnull=True)
+            return self.filter(~superseded_exists(), met_on__isnull=True, withdrawn_on__isnull=True)
         day = as_known_on
         return (
             self.known_on(day)
             .filter(Q(met_on__isnull=True) | Q(met_on__gt=day))
             .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
-            .filter(~is_superseded(as_known_on=day))
+            .filter(~superseded_exists(as_known_on=day))
         )
 
     def overdue(self, on: datetime.date, as_known_on: datetime.date | None = None):
@@ -717,7 +717,7 @@ class DeadlineQuerySet(models.QuerySet["Deadline"]):
         return self.open(as_known_on).filter(due_date__lt=on)
 
 
-def is_superseded(as_known_on: datetime.date | None = None) -> models.Exists:
+def superseded_exists(as_known_on: datetime.date | None = None) -> models.Exists:
     """Whether the outer deadline is replaced by a later one (known by `as_known_on`, if given)."""
     replacements = Deadline.objects.filter(supersedes=models.OuterRef("pk"))
     if as_known_on is not None:

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from tracker.jobs import digests, notices, overdue, snapshots, subscriptions, watch
 from tracker.jobs.emails import TransientEmailError
-from tracker.static_site import build as publishing
+from tracker.static_site import requests as build_requests
+from tracker.static_site.build import build_site
 
 DATABASE_RETRY = {
     "autoretry_for": (OperationalError,),
@@ -58,8 +59,8 @@ def flag_overdue_task(self, day: str | None = None) -> str:
 def take_snapshot_task(self, day: str | None = None) -> int:
     with fresh_connections(self):
         rows = snapshots.take_snapshot(day_or_today(day))
-    # Every page counts days overdue and says what day it is as of: republish the whole view.
-    publishing.request_full_publication()
+    # Every page counts days overdue and says what day it is as of: rebuild the whole site.
+    build_requests.request_full_build()
     return rows
 
 
@@ -91,18 +92,27 @@ def send_subscription_confirmation_task(self, subscription_id: int) -> str:
         return str(subscriptions.send_confirmation(subscription_id, timezone.localdate()))
 
 
+def run_build(task, only_changed: bool, token: str | None) -> str:
+    if build_requests.is_superseded(token):
+        return "Skipped: a later request is queued and will build."
+    with fresh_connections(task):
+        build_requests.mark_request_handled()
+        return str(
+            build_site(settings.PUBLISH_DIR, only_changed=only_changed, jobs=settings.PUBLISH_JOBS)
+        )
+
+
+@shared_task(name="tracker.build_site", bind=True, **DATABASE_RETRY)
+def build_site_task(self, only_changed: bool = False, token: str | None = None) -> str:
+    """Rebuild the static site; a debounced request skips when a later one is queued."""
+    return run_build(self, only_changed, token)
+
+
 @shared_task(name="tracker.publish_site", bind=True, **DATABASE_RETRY)
 def publish_site_task(self, only_changed: bool = False, token: str | None = None) -> str:
-    """Rebuild the published view; a debounced request skips when a later one is queued."""
-    if publishing.is_superseded(token):
-        return "Skipped: a later request is queued and will publish."
-    with fresh_connections(self):
-        publishing.mark_request_handled()
-        return str(
-            publishing.publish_site(
-                settings.PUBLISH_DIR, only_changed=only_changed, jobs=settings.PUBLISH_JOBS
-            )
-        )
+    """Deprecated name of `tracker.build_site`, still registered so that messages queued before
+    the rename are built rather than orphaned. Remove in the release after next."""
+    return run_build(self, only_changed, token)
 
 
 @shared_task(name="tracker.watch_sources", bind=True, **DATABASE_RETRY)

@@ -1,15 +1,36 @@
-"""Publishing status updates and keeping each recommendation's headline status in step."""
+"""Publishing status updates and keeping each recommendation's headline status in step.
+
+A status update is stored as a `tracker.models.StatusUpdate` (a draft until published, then
+append-only). `publish_update` publishes it: it refreshes the recommendation's headline status,
+writes the subscribers' notices outbox (`PendingNotice`) and queues their e-mails once the
+transaction commits, and sends `update_published`, on which the static site asks for a rebuild
+(`tracker.static_site.requests`).
+"""
 
 import datetime
+import logging
 from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
-from tracker.jobs.notices import queue_update_notices, record_notices_due
-from tracker.models import Recommendation, StatusUpdate, status_on, status_on_date
-from tracker.static_site.build import request_publication
+from tracker.enqueue import task_named
+from tracker.models import (
+    PendingNotice,
+    Recommendation,
+    StatusUpdate,
+    Subscription,
+    status_on,
+    status_on_date,
+)
+
+logger = logging.getLogger(__name__)
+
+# Sent inside the publishing transaction, with `update` (the published StatusUpdate). Receivers
+# that act on the outside world defer it with `transaction.on_commit`.
+update_published = Signal()
 
 
 def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
@@ -43,10 +64,31 @@ def publish_update(update: StatusUpdate, by=None, at: datetime.datetime | None =
         # The pending notice is committed with the publication, so a broker outage loses nothing.
         if record_notices_due(locked.pk):
             transaction.on_commit(partial(queue_update_notices, locked.pk), robust=True)
-        # And the published static view, if there is one, is refreshed (debounced).
-        if not any(
-            entry[1] is request_publication for entry in transaction.get_connection().run_on_commit
-        ):
-            transaction.on_commit(request_publication, robust=True)
+        # And the static site, if there is one, is rebuilt (debounced).
+        update_published.send(sender=StatusUpdate, update=locked)
     update.refresh_from_db()
     return True
+
+
+def record_notices_due(update_id: int) -> bool:
+    """Inside the publishing transaction: note that the update's notices are due. Only when
+    someone has subscribed at all (loading a report publishes many updates)."""
+    if not Subscription.objects.filter(
+        confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).exists():
+        return False
+    PendingNotice.objects.get_or_create(update_id=update_id)
+    return True
+
+
+def queue_update_notices(update_id: int) -> None:
+    """Called after the publishing transaction commits, so a rollback sends nothing. A broker
+    that cannot be reached is logged, not raised: the pending notice stays for the sweep."""
+    try:
+        task_named("tracker.send_update_notices").delay(update_id)
+    except Exception:
+        logger.warning(
+            "Could not queue the notices for update %s; the periodic sweep will send them.",
+            update_id,
+            exc_info=True,
+        )

@@ -62,7 +62,7 @@ class InquiryUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 CSV (“CSV UTF-8” in a spreadsheet), at most 1 MB. "
-        "The columns are described in the README.",
+        "The columns are described in docs/data-formats.md.",
     )
 
     def clean_file(self) -> bytes:

@@ -11,9 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
 
+from tracker.jobs.digest_opt_out import opt_out_url
 from tracker.jobs.emails import (
     Outgoing,
     SendResult,
@@ -33,7 +32,6 @@ from tracker.models import (
     Recommendation,
 )
 
-OPT_OUT_SALT = "tracker.digest-opt-out"
 # The lists in a digest are the same for every contact of an organisation (and for every oversight
 # contact): they are rendered once, from these templates, and put in each contact's e-mail.
 SHARED_LISTS = {"digest": "_digest_lists", "oversight_digest": "_oversight_lists"}
@@ -53,19 +51,6 @@ def parse_week(value: str) -> datetime.date:
 
 def week_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
-
-
-def opt_out_url(contact: Contact) -> str:
-    token = signing.dumps(contact.pk, salt=OPT_OUT_SALT)
-    return absolute_url(reverse("digest_opt_out", args=[token]))
-
-
-def contact_for_opt_out(token: str) -> Contact | None:
-    try:
-        pk = signing.loads(token, salt=OPT_OUT_SALT)
-    except signing.BadSignature:
-        return None
-    return Contact.objects.filter(pk=pk).first()
 
 
 @dataclass(frozen=True)

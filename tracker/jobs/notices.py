@@ -1,8 +1,9 @@
 """Telling subscribers about a newly published status update: one e-mail per address per update.
 
-Publishing writes a PendingNotice in its own transaction (the outbox), then queues the job after
-commit. If the broker is down the queueing fails, is logged, and publishing still succeeds; the
-periodic sweep (`send_pending_notices`) sends what is left once the broker and workers are back.
+Publishing (`tracker.updates.publish_update`) writes a PendingNotice in its own transaction (the
+outbox), then queues the job after commit. If the broker is down the queueing fails, is logged,
+and publishing still succeeds; the periodic sweep (`send_pending_notices`) sends what is left
+once the broker and workers are back.
 """
 
 import logging
@@ -21,32 +22,6 @@ from tracker.jobs.subscriptions import describe_subject, unsubscribe_url
 from tracker.models import EmailLog, Ownership, PendingNotice, StatusUpdate, Subscription
 
 logger = logging.getLogger(__name__)
-
-
-def record_notices_due(update_id: int) -> bool:
-    """Inside the publishing transaction: note that the update's notices are due. Only when
-    someone has subscribed at all (loading a report publishes many updates)."""
-    if not Subscription.objects.filter(
-        confirmed_at__isnull=False, unsubscribed_at__isnull=True
-    ).exists():
-        return False
-    PendingNotice.objects.get_or_create(update_id=update_id)
-    return True
-
-
-def queue_update_notices(update_id: int) -> None:
-    """Called after the publishing transaction commits, so a rollback sends nothing. A broker
-    that cannot be reached is logged, not raised: the pending notice stays for the sweep."""
-    from tracker.tasks import send_update_notices_task
-
-    try:
-        send_update_notices_task.delay(update_id)
-    except Exception:
-        logger.warning(
-            "Could not queue the notices for update %s; the periodic sweep will send them.",
-            update_id,
-            exc_info=True,
-        )
 
 
 def send_due_notices(update_id: int) -> SendResult:

@@ -14,8 +14,8 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
+from tracker.data_version import bump_data_version
 from tracker.models import Deadline, OverduePeriod, Recommendation, has_overdue_deadline
-from tracker.public.page_cache import bump_data_version
 
 ONE_DAY = datetime.timedelta(days=1)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
+from tracker.data_version import bump_data_version
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -22,7 +23,6 @@ from tracker.models import (
     Snapshot,
     status_on,
 )
-from tracker.public.page_cache import bump_data_version
 
 STATUS_FIELDS = [status.value for status in ImplementationStatus]
 

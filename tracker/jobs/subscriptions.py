@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.enqueue import task_named
 from tracker.jobs.emails import (
     Outgoing,
     SendResult,
@@ -91,10 +92,8 @@ def request_subscription(email: str, subject: Subject) -> Subscription:
 def queue_confirmation(subscription_id: int) -> None:
     """After commit. A broker that cannot be reached is logged, not raised: the periodic sweep
     sends the confirmation (`send_missed_confirmations`)."""
-    from tracker.tasks import send_subscription_confirmation_task
-
     try:
-        send_subscription_confirmation_task.delay(subscription_id)
+        task_named("tracker.send_subscription_confirmation").delay(subscription_id)
     except Exception:
         logger.warning(
             "Could not queue the confirmation for subscription %s; the sweep will send it.",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.models import Deadline, Recommendation, StatusUpdate, is_superseded
+from tracker.models import Deadline, Recommendation, StatusUpdate, superseded_exists
 from tracker.periods import describe_due
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -282,7 +282,7 @@ def latest_changes(since: datetime.date, until: datetime.date, limit: int | None
         kind = "correction" if corrects_id else "update"
         candidates[kind].append((published_at, change_key(kind, pk), pk))
     day_start = functools.cache(start_of_day)  # a few distinct days for thousands of rows
-    deadlines = _deadlines_in(since, until).annotate(superseded=is_superseded())
+    deadlines = _deadlines_in(since, until).annotate(superseded=superseded_exists())
     for pk, *columns in deadlines.values_list(
         "pk", "created_at", "supersedes_id", "met_on", "withdrawn_on", "due_date", "superseded"
     ).order_by():

@@ -2,11 +2,11 @@
 
 A cached page is stored under its path and query string and the day (pages say what is overdue
 *today*), together with the **data version** it was rendered under: a token in the shared cache
-that changes whenever published data changes: any save or delete of the ledger's models
-(publishing an update, the admin, `load_reports`, imports) after its transaction commits, and
-explicitly after the overdue job, snapshots and `seed_demo`. A page is served only when its
-version is the current one (both are read in one round trip), so no stale page outlives a
-change; entries expire after `PAGE_CACHE_SECONDS`.
+that changes whenever published data changes (`tracker.data_version`): any save or delete of the
+ledger's models (publishing an update, the admin, `load_reports`, imports) after its transaction
+commits, and explicitly after the overdue job, snapshots and `seed_demo`. A page is served only
+when its version is the current one (both are read in one round trip), so no stale page outlives
+a change; entries expire after `PAGE_CACHE_SECONDS`.
 
 Never cached: anything but GET, requests carrying a session cookie (editors, owners' contacts),
 the admin, the API, the site search (any words make a page), subscription pages, downloads
@@ -26,12 +26,11 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 
-VERSION_KEY = "page-cache:data-version"
+from tracker.data_version import VERSION_KEY
+
 EXCLUDED_PREFIXES = (
     "/admin/",
     "/api/",
@@ -56,33 +55,6 @@ def data_version() -> str:
         cache.add(VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(VERSION_KEY)
     return version
-
-
-def bump_data_version() -> None:
-    """Make every cached page stale. Call after published data changed (and was committed)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def bump_after_commit(**kwargs) -> None:
-    """Signal receiver: bump once the current transaction commits (at once outside one)."""
-    transaction.on_commit(bump_data_version, using=kwargs.get("using"))
-
-
-def connect_signals() -> None:
-    """Bump the data version whenever a published fact is saved or deleted."""
-    from tracker import models
-
-    for model in (
-        models.Report,
-        models.Organisation,
-        models.Recommendation,
-        models.Ownership,
-        models.Response,
-        models.Deadline,
-        models.StatusUpdate,
-    ):
-        post_save.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-{model}")
-        post_delete.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-d-{model}")
 
 
 def cache_seconds() -> int:

@@ -25,7 +25,7 @@ from tracker.models import (
     Ownership,
     Recommendation,
     Report,
-    is_superseded,
+    superseded_exists,
 )
 
 # The order statuses are shown in, from done to not yet known.
@@ -215,7 +215,7 @@ def owner_records(
     """
     day = as_of.day
     ownerships = Ownership.objects.values_list("organisation_id", "recommendation_id", "role")
-    moved = is_superseded(as_known_on=day if as_of.is_past else None)
+    moved = superseded_exists(as_known_on=day if as_of.is_past else None)
     deadlines = deadlines_known_on(day, as_of.today).filter(
         recommendation__report__published_on__lte=day
     )

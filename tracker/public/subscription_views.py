@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tracker.jobs import subscriptions
-from tracker.jobs.digests import contact_for_opt_out
+from tracker.jobs.digest_opt_out import contact_for_opt_out
 from tracker.models import Contact, Organisation, Recommendation, Report
 from tracker.ops.client_address import client_address
 

@@ -1,57 +1,16 @@
-"""Write the public view as static files and switch the published path to the new build."""
+"""Deprecated name of `build_site`, kept for one release so that scripts and cron lines go on
+working; it warns and then does exactly what `build_site` does."""
 
-from pathlib import Path
+import warnings
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-
-from tracker.static_site.build import PublishError, publish_site
+from tracker.management.commands import build_site
 
 
-class Command(BaseCommand):
-    help = (
-        "Render every public page, feed, calendar and download into a new folder beside DIR and "
-        "point DIR (a symbolic link) at it in one atomic step. Serve DIR with any static host."
-    )
+class Command(build_site.Command):
+    help = "Deprecated: use `manage.py build_site`. " + build_site.Command.help
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--out",
-            metavar="DIR",
-            help="The published path, a symbolic link to the latest build "
-            f"(default: PUBLISH_DIR, {settings.PUBLISH_DIR}).",
-        )
-        parser.add_argument(
-            "--only-changed",
-            action="store_true",
-            help="Re-render only what shows recommendations changed since the current build "
-            "(a full build when there is none, or it was made on another day).",
-        )
-
-        parser.add_argument(
-            "--jobs",
-            type=int,
-            default=None,
-            help="Processes rendering pages at once "
-            f"(default: PUBLISH_JOBS, {settings.PUBLISH_JOBS}).",
-        )
-
-    def handle(self, *args, out=None, only_changed=False, jobs=None, **options):
-        jobs = settings.PUBLISH_JOBS if jobs is None else jobs
-        if jobs < 1:
-            raise CommandError("--jobs must be 1 or more.")
-        if out is not None and not out.strip():
-            raise CommandError("--out needs a folder path.")
-        target = Path(out or settings.PUBLISH_DIR)
-        if target.name in ("", ".", ".."):
-            raise CommandError(
-                f"--out {out!r} must name the link to create, such as var/site, not a folder's "
-                "parent or the current folder."
-            )
-        if target.parent.exists() and not target.parent.is_dir():
-            raise CommandError(f"{target.parent} is not a folder.")
-        try:
-            result = publish_site(target, only_changed=only_changed, jobs=jobs)
-        except PublishError as error:
-            raise CommandError(str(error)) from error
-        self.stdout.write(str(result))
+    def handle(self, *args, **options):
+        message = "`manage.py publish_site` is deprecated; use `manage.py build_site`."
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        self.stderr.write(message)
+        return super().handle(*args, **options)

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from tracker.data_version import bump_data_version
 from tracker.intake.demo_data import RealDataPresent, seed_demo, vacuum_and_analyse_tables
 from tracker.jobs.overdue import flag_overdue
-from tracker.public.page_cache import bump_data_version
 
 
 def positive(value: str) -> int:

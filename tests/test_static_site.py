@@ -1,4 +1,4 @@
-"""The published static view: `manage.py publish_site`, its incremental rebuild and its job."""
+"""The static site: `manage.py build_site`, its incremental rebuild and its job."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ from tracker.jobs.snapshots import take_snapshot
 from tracker.models import ImplementationStatus, Recommendation, StatusUpdate, Subscription
 from tracker.public import calendar as calendar_feed
 from tracker.public.views import RecommendationListView
-from tracker.static_site import build as publishing
+from tracker.static_site import links, pool, rendering
+from tracker.static_site import plan as site_plan
+from tracker.static_site import requests as build_requests
+from tracker.static_site.folders import BuildError
 from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +70,9 @@ def out(tmp_path, settings):
     return tmp_path / "site"
 
 
-def publish(out: Path, *args: str) -> str:
+def build(out: Path, *args: str) -> str:
     stdout = io.StringIO()
-    call_command("publish_site", "--out", str(out), *args, stdout=stdout)
+    call_command("build_site", "--out", str(out), *args, stdout=stdout)
     return stdout.getvalue()
 
 
@@ -97,7 +100,7 @@ def html_files(root: Path) -> list[Path]:
 
 def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolves(sample, out):
     with time_machine.travel(NOW, tick=False):
-        message = publish(out)
+        message = build(out)
 
     assert message.startswith("Full build:")
     assert out.is_symlink()
@@ -160,10 +163,10 @@ def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolv
 
 def test_a_published_page_is_the_live_page_with_its_links_pointed_at_files(sample, out, client):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         live = client.get("/reports/test-inquiry/1/").content.decode()
-        plan = publishing.SitePlan.from_database(NOW.date())
-        rewriter = publishing.LinkRewriter(plan.all_urls(), publishing.static_files())
+        plan = site_plan.SitePlan.from_database(NOW.date())
+        rewriter = links.LinkRewriter(plan.all_urls(), links.static_files())
 
         live_downloads = {
             fmt: client.get(f"/recommendations/?_export={fmt}").getvalue()
@@ -188,7 +191,7 @@ def test_the_export_holds_no_draft_no_address_and_no_unpublished_update(sample, 
         editor.save()
         update = StatusUpdateFactory(recommendation=sample.done, summary="Published by an editor.")
         publish_update(update, by=editor, at=NOW)
-        publish(out)
+        build(out)
 
     everything = b"".join(path.read_bytes() for path in out.rglob("*") if path.is_file())
     assert b"Published by an editor." in everything
@@ -214,10 +217,10 @@ def publish_example_update(sample) -> None:
 
 def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         first = out.resolve()
         publish_example_update(sample)
-        message = publish(out, "--only-changed")
+        message = build(out, "--only-changed")
     second = out.resolve()
 
     assert message.startswith("Incremental build: 1 changed recommendation(s),")
@@ -256,7 +259,7 @@ def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out)
     assert news not in (first / "index.html").read_text(), "the previous build is untouched"
 
     with time_machine.travel(NOW, tick=False):
-        assert publish(out, "--only-changed").startswith("Nothing has changed")
+        assert build(out, "--only-changed").startswith("Nothing has changed")
     assert out.resolve() == second
 
 
@@ -265,16 +268,16 @@ def published_files(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name != publishing.MANIFEST_NAME
+        if path.is_file()
     }
 
 
 def test_an_incremental_build_writes_what_a_full_build_would(sample, out, tmp_path):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         publish_example_update(sample)
-        assert publish(out, "--only-changed").startswith("Incremental build:")
-        publish(tmp_path / "full")
+        assert build(out, "--only-changed").startswith("Incremental build:")
+        build(tmp_path / "full")
 
     incremental, full = published_files(out), published_files(tmp_path / "full")
     assert "An example review confirmed the plan." in incremental["index.html"].decode()
@@ -283,14 +286,14 @@ def test_an_incremental_build_writes_what_a_full_build_would(sample, out, tmp_pa
 
 def test_a_build_removes_what_a_killed_build_left_behind(sample, out):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         # A killed incremental build leaves its folder of fresh files; a killed full build, a
         # build folder the site never pointed at.
         fresh = out.parent / ".site.20261122T010203.000000.fresh"
         (fresh / "reports").mkdir(parents=True)
         unfinished = out.parent / "site.20261122T010204.000000"
         (unfinished / "reports").mkdir(parents=True)
-        publish(out)
+        build(out)
     deadline = time.monotonic() + 30  # old folders are deleted by a process of their own
     while (fresh.exists() or unfinished.exists()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -300,11 +303,11 @@ def test_a_build_removes_what_a_killed_build_left_behind(sample, out):
 
 def test_a_new_day_or_a_new_recommendation_means_a_full_build(sample, out):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
     with time_machine.travel(NOW + datetime.timedelta(days=1), tick=False):
-        assert publish(out, "--only-changed").startswith("Full build:")
+        assert build(out, "--only-changed").startswith("Full build:")
         RecommendationFactory(report=sample.second_report, number=2)
-        assert publish(out, "--only-changed").startswith("Full build:")
+        assert build(out, "--only-changed").startswith("Full build:")
         assert (out / "reports/second-inquiry/2/index.html").is_file()
         assert "Data as of 24 November 2026." in (out / "methodology/index.html").read_text()
 
@@ -313,7 +316,7 @@ def test_the_swap_keeps_the_previous_build_and_prunes_older_ones(sample, out):
     with time_machine.travel(NOW, tick=False):
         builds = []
         for _ in range(3):
-            publish(out)
+            build(out)
             builds.append(out.resolve())
     assert out.resolve() == builds[2]
     kept = sorted(p for p in out.parent.iterdir() if p.name.startswith("site.") and p.is_dir())
@@ -322,15 +325,15 @@ def test_the_swap_keeps_the_previous_build_and_prunes_older_ones(sample, out):
 
 def test_a_failed_build_leaves_the_published_site_as_it_was(sample, out, monkeypatch):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         before = out.resolve()
 
         def broken(self, url):
-            raise publishing.PublishError(f"{url} answered 500, not 200.")
+            raise BuildError(f"{url} answered 500, not 200.")
 
-        monkeypatch.setattr(publishing.Renderer, "render", broken)
+        monkeypatch.setattr(rendering.Renderer, "render", broken)
         with pytest.raises(CommandError, match="answered 500"):
-            publish(out)
+            build(out)
     assert out.resolve() == before
     assert [p for p in out.parent.iterdir() if p.name.startswith("site.")] == [before]
 
@@ -340,17 +343,17 @@ def test_bad_arguments_get_a_clear_message_and_change_nothing(tmp_path):
     folder.mkdir()
     (folder / "index.html").write_text("someone's own page")
     with pytest.raises(CommandError, match="is not a symbolic link"):
-        publish(folder)
+        build(folder)
     assert (folder / "index.html").read_text() == "someone's own page"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
     with pytest.raises(CommandError, match="needs a folder path"):
-        publish(Path(" "))
+        build(Path(" "))
     with pytest.raises(CommandError, match="must name the link"):
-        call_command("publish_site", "--out", str(tmp_path) + "/..")
+        call_command("build_site", "--out", str(tmp_path) + "/..")
     a_file = tmp_path / "file"
     a_file.write_text("")
     with pytest.raises(CommandError, match="is not a folder"):
-        publish(a_file / "site")
+        build(a_file / "site")
 
 
 # --- The job -------------------------------------------------------------------------------------
@@ -360,11 +363,11 @@ def test_bad_arguments_get_a_clear_message_and_change_nothing(tmp_path):
 def queued(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        tasks.publish_site_task,
+        tasks.build_site_task,
         "apply_async",
         lambda kwargs=None, countdown=None: calls.append((kwargs, countdown)),
     )
-    monkeypatch.setattr(tasks.publish_site_task, "delay", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(tasks.build_site_task, "delay", lambda **kwargs: calls.append(kwargs))
     cache.clear()
     return calls
 
@@ -382,7 +385,7 @@ def test_publishing_updates_asks_once_per_transaction_for_a_debounced_rebuild(
     sample, out, queued, settings, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
     with django_capture_on_commit_callbacks(execute=True):
         for recommendation in (sample.overdue, sample.done):
             update = StatusUpdateFactory(recommendation=recommendation, summary="An update.")
@@ -395,21 +398,21 @@ def test_publishing_updates_asks_once_per_transaction_for_a_debounced_rebuild(
 
 def test_the_job_skips_a_superseded_request_and_builds_the_latest(sample, out, queued):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         before = out.resolve()
         for summary in ("First of a burst.", "Second of a burst."):
             update = StatusUpdateFactory(recommendation=sample.done, summary=summary)
             update.state = StatusUpdate.State.PUBLISHED
             update.published_at = NOW
             update.save()
-            publishing.request_publication()
+            build_requests.request_build()
         (early, _), (latest, _) = queued
 
-        skipped = tasks.publish_site_task.apply(kwargs=early).get()
+        skipped = tasks.build_site_task.apply(kwargs=early).get()
         assert skipped.startswith("Skipped")
         assert out.resolve() == before
 
-        built = tasks.publish_site_task.apply(kwargs=latest).get()
+        built = tasks.build_site_task.apply(kwargs=latest).get()
     assert built.startswith("Incremental build: 1 changed recommendation(s)")
     page = (out / "reports/second-inquiry/1/index.html").read_text()
     assert "First of a burst." in page
@@ -418,35 +421,35 @@ def test_the_job_skips_a_superseded_request_and_builds_the_latest(sample, out, q
 
 def test_the_job_waits_no_longer_than_the_maximum(sample, out, queued, settings):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
-        publishing.request_publication()
+        build(out)
+        build_requests.request_build()
     with time_machine.travel(NOW + datetime.timedelta(minutes=1), tick=False):
-        publishing.request_publication()
+        build_requests.request_build()
     (early, _), _ = queued
     settings.PUBLISH_MAX_WAIT_SECONDS = 30
     with time_machine.travel(NOW + datetime.timedelta(minutes=2), tick=False):
-        assert not tasks.publish_site_task.apply(kwargs=early).get().startswith("Skipped")
+        assert not tasks.build_site_task.apply(kwargs=early).get().startswith("Skipped")
 
 
 def test_the_daily_snapshot_republishes_a_site_published_from_this_database(sample, out, queued):
     with time_machine.travel(NOW, tick=False):
         tasks.take_snapshot_task.apply().get()
         assert queued == []
-        publish(out)
+        build(out)
         tasks.take_snapshot_task.apply().get()
     assert queued == [{}]
 
 
 def test_the_job_builds_into_the_publish_dir_setting(sample, out):
     with time_machine.travel(NOW, tick=False):
-        result = tasks.publish_site_task.apply().get()
+        result = tasks.build_site_task.apply().get()
     assert result.startswith("Full build:")
     assert (out / "reports/test-inquiry/1/index.html").is_file()
 
 
 def test_a_new_deadline_rebuilds_the_calendars(sample, out):
     with time_machine.travel(NOW, tick=False):
-        publish(out)
+        build(out)
         first = out.resolve()
         DeadlineFactory(
             recommendation=sample.unknown,
@@ -454,7 +457,7 @@ def test_a_new_deadline_rebuilds_the_calendars(sample, out):
             due_date=datetime.date(2027, 12, 31),
             promised_on=datetime.date(2026, 11, 20),
         )
-        assert publish(out, "--only-changed").startswith("Incremental build")
+        assert build(out, "--only-changed").startswith("Incremental build")
     for calendar in ["deadlines.ics", "reports/test-inquiry/deadlines.ics"]:
         assert "by the end of 2027" in (out / calendar).read_text()
     assert (first / "reports/second-inquiry/deadlines.ics").stat().st_ino == (
@@ -479,7 +482,7 @@ def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path):
 
     def build(folder: Path, jobs: str) -> dict[str, bytes]:
         subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", "publish_site", "--out", str(folder), "--jobs", jobs],
+            [sys.executable, "manage.py", "build_site", "--out", str(folder), "--jobs", jobs],
             cwd=django_settings.BASE_DIR,
             env=env,
             check=True,
@@ -490,7 +493,7 @@ def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path):
         return {
             str(path.relative_to(root)): without_build_time(path)
             for path in sorted(root.rglob("*"))
-            if path.is_file() and path.name != "publish-manifest.json"
+            if path.is_file()
         }
 
     def without_build_time(path: Path) -> bytes:
@@ -514,14 +517,12 @@ def test_every_published_file_is_what_the_live_site_sends_with_its_links_pointed
     """Recommendations are rendered in batches, the table's pages from rows fetched once and the
     calendars from events written once: each file is still, byte for byte, what the live site
     sends an anonymous reader for that address."""
-    monkeypatch.setattr(publishing.TablePages, "MIN_LIST_PAGES", 1)  # the table's pages too
+    monkeypatch.setattr(rendering.TablePages, "MIN_LIST_PAGES", 1)  # the table's pages too
     with time_machine.travel(NOW, tick=False):
-        publish(out)
-        plan = publishing.SitePlan.from_database(NOW.date())
+        build(out)
+        plan = site_plan.SitePlan.from_database(NOW.date())
         urls = plan.all_urls()
-        rewriter = publishing.LinkRewriter(
-            [*urls, *publishing.SITE_DOWNLOADS], publishing.static_files()
-        )
+        rewriter = links.LinkRewriter([*urls, *site_plan.SITE_DOWNLOADS], links.static_files())
         site = urlsplit(django_settings.SITE_URL)  # the host the published feeds name
         for url in urls:
             response = client.get(
@@ -529,11 +530,11 @@ def test_every_published_file_is_what_the_live_site_sends_with_its_links_pointed
             )
             assert response.status_code == 200, url
             live = response.getvalue()
-            file = publishing.file_for(url)
+            file = site_plan.file_for(url)
             if file.endswith(".html"):
                 live = rewriter.rewrite(url, live.decode()).encode()
             assert (out / file).read_bytes() == live, f"{file} differs from {url}"
-    kinds = {publishing.kind_of(url) for url in urls}
+    kinds = {pool.kind_of(url) for url in urls}
     assert {"recommendation_detail", "recommendation_feed", "recommendation_badge"} <= kinds
     assert {"report_detail", "owner_detail", "recommendation_list"} <= kinds
     assert {"report_deadlines_calendar", "/"} <= kinds
@@ -542,7 +543,7 @@ def test_every_published_file_is_what_the_live_site_sends_with_its_links_pointed
 def test_recommendations_are_rendered_in_the_same_number_of_queries_however_many(
     sample, django_assert_max_num_queries
 ):
-    renderer = publishing.Renderer()
+    renderer = rendering.Renderer()
     ids = list(Recommendation.objects.values_list("pk", flat=True))
     assert len(ids) >= 8
     with time_machine.travel(NOW, tick=False):
@@ -590,3 +591,40 @@ def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sam
             for deadline in chosen:
                 calendar.add_component(calendar_feed.deadline_event(deadline, request, today))
             assert calendar_feed.build_calendar(name, chosen, request, today) == calendar.to_ical()
+
+
+def test_the_build_manifest_is_kept_beside_the_build_never_in_the_served_folder(sample, out):
+    with time_machine.travel(NOW, tick=False):
+        build(out)
+        first = out.resolve()
+        build(out)
+        second = out.resolve()
+        build(out)
+    served = [path.name for path in out.resolve().rglob("*")]
+    assert not any("manifest" in name for name in served), "internal paths and ids stay private"
+    manifest = json.loads((out.parent / f".{out.resolve().name}.manifest.json").read_text())
+    assert manifest["database"] == connection.settings_dict["NAME"]
+    # The manifests of builds removed with them go too: the previous build's stays for it.
+    manifests = sorted(p.name for p in out.parent.glob(".*.manifest.json"))
+    assert manifests == sorted(
+        [f".{second.name}.manifest.json", f".{out.resolve().name}.manifest.json"]
+    )
+    assert f".{first.name}.manifest.json" not in manifests
+
+
+def test_publish_site_is_a_deprecated_name_for_build_site(sample, out):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with time_machine.travel(NOW, tick=False), pytest.warns(DeprecationWarning, match="build_site"):
+        call_command("publish_site", "--out", str(out), stdout=stdout, stderr=stderr)
+    assert stdout.getvalue().startswith("Full build:")
+    assert "deprecated; use `manage.py build_site`" in stderr.getvalue()
+    assert (out / "index.html").is_file()
+
+
+def test_the_old_task_name_still_builds_so_queued_messages_are_not_orphaned(sample, out):
+    from config.celery import app
+
+    assert app.tasks["tracker.build_site"].name == tasks.build_site_task.name
+    with time_machine.travel(NOW, tick=False):
+        result = app.tasks["tracker.publish_site"].apply().get()
+    assert result.startswith("Full build:")
