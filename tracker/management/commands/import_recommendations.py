@@ -9,8 +9,8 @@ from tracker.intake.importing import ImportRefused, import_inquiry
 
 class Command(BaseCommand):
     help = (
-        "Import a new inquiry from a CSV file (format in docs/data-formats.md). The file is checked whole: "
-        "if any row is bad, every problem is listed and nothing is written."
+        "Import a new inquiry from a CSV file (format in docs/data-formats.md). The file is "
+        "checked whole: if any row is bad, every problem is listed and nothing is written."
     )
 
     def add_arguments(self, parser):
