@@ -52,6 +52,7 @@ def recommendation_form(report, owners: list[tuple[int, str]]) -> dict:
         **inline_management("deadlines"),
         **inline_management("updates"),
         **inline_management("updates-2"),
+        **inline_management("links_out"),
     }
     for index, (organisation_id, role) in enumerate(owners):
         data[f"ownerships-{index}-organisation"] = organisation_id

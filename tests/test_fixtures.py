@@ -118,7 +118,7 @@ def test_headline_status_is_computed_from_the_published_updates(loaded):
         latest = (
             StatusUpdate.objects.published()
             .filter(recommendation=recommendation, organisation__isnull=True)
-            .newest_first()
+            .in_headline_order()
             .first()
         )
         if latest is None:

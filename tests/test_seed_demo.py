@@ -55,7 +55,7 @@ def test_headline_statuses_match_the_latest_published_whole_recommendation_updat
         latest = (
             StatusUpdate.objects.published()
             .filter(recommendation=recommendation, organisation__isnull=True)
-            .newest_first()
+            .in_headline_order()
             .first()
         )
         expected = latest.status if latest else ImplementationStatus.NOT_YET_ASSESSED

@@ -547,9 +547,9 @@ def test_recommendations_are_rendered_in_the_same_number_of_queries_however_many
     ids = list(Recommendation.objects.values_list("pk", flat=True))
     assert len(ids) >= 8
     with time_machine.travel(NOW, tick=False):
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):
             one = list(renderer.render_recommendations(ids[:1], NOW.date()))
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):
             every = list(renderer.render_recommendations(ids, NOW.date()))
     assert len(one) == 3
     assert len(every) == 3 * len(ids)

@@ -3,7 +3,8 @@
 Today's view uses the model's own definitions (`Recommendation.status`, the denormalised
 headline, and `Recommendation.objects.with_timeliness(today)`). A past day (`?as_of=YYYY-MM-DD`)
 is rebuilt from:
-- status: the latest published whole-recommendation update describing a day on or before it;
+- status: by the headline rule (`StatusUpdateQuerySet.in_headline_order`), among the published
+  whole-recommendation updates describing a day on or before it;
 - deadlines: those promised on or before it (an unknown `promised_on` counts as known from the
   start), not met, withdrawn or superseded (by a deadline itself known by then) on or before it;
 - overdue: such a deadline fell due before that day;
@@ -11,8 +12,9 @@ is rebuilt from:
 
 A past day leaves out reports not yet published then. Every queryset returned here carries the
 same annotations, so the pages, the table, its filters and the API read the same names:
-`status_then`, `status_then_on`, `is_overdue`, `oldest_overdue_due`, `next_due`, `has_deadline`,
-`headline_response`, `headline_response_on`, `last_update_on`.
+`status_then`, `status_then_on`, `status_then_account`, `is_overdue`, `oldest_overdue_due`,
+`next_due`, `has_deadline`, `headline_response`, `headline_response_on`, `last_update_on`, and
+the three accounts of `tracker.accounts.with_accounts` (`is_disputed` among them).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.db.models.fields import DateField
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from tracker.accounts import with_accounts
 from tracker.models import (
     Deadline,
     Ownership,
@@ -32,6 +35,7 @@ from tracker.models import (
     RecommendationQuerySet,
     Response,
     StatusUpdate,
+    status_account_on,
     status_on,
     status_on_date,
 )
@@ -136,12 +140,13 @@ def recommendations_as_of(
         queryset = queryset.with_timeliness(day).annotate(
             status_then=F("status"),
             status_then_on=F("status_on"),
+            status_then_account=F("status_account"),
             last_update_on=Subquery(
                 updates.order_by("-describes_on").values("describes_on")[:1],
                 output_field=DateField(),
             ),
         )
-        return with_headline_response(queryset)
+        return with_accounts(with_headline_response(queryset))
 
     queryset = queryset.filter(report__published_on__lte=day)
     updates_then = updates.filter(describes_on__lte=day)
@@ -150,6 +155,7 @@ def recommendations_as_of(
     queryset = queryset.annotate(
         status_then=status_on(day),
         status_then_on=status_on_date(day),
+        status_then_account=status_account_on(day),
         last_update_on=Subquery(
             updates_then.order_by("-describes_on").values("describes_on")[:1],
             output_field=DateField(),
@@ -163,7 +169,7 @@ def recommendations_as_of(
             deadlines_known_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
         ),
     )
-    return with_headline_response(queryset, day)
+    return with_accounts(with_headline_response(queryset, day), day)
 
 
 def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:

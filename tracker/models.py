@@ -327,6 +327,14 @@ class ImplementationStatus(models.TextChoices):
     NOT_BEING_IMPLEMENTED = "not_being_implemented", "Not being implemented"
 
 
+class Account(models.TextChoices):
+    """Whose account a status update is."""
+
+    OWNER = "owner", "The owner's own statement"
+    INDEPENDENT = "independent", "Independent assessment"
+    AFFECTED = "affected", "The view of survivors and people affected"
+
+
 class ResponseKind(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     ACCEPTED_IN_PRINCIPLE = "accepted_in_principle", "Accepted in principle"
@@ -398,19 +406,19 @@ def has_overdue_deadline(on: datetime.date, recommendation: str = "pk") -> model
 
 def headline_updates(on: datetime.date | None = None) -> StatusUpdateQuerySet:
     """The outer recommendation's published updates about the whole of it (describing a day up
-    to `on`, when given), newest first: the first one is its headline."""
+    to `on`, when given), in the order of the headline rule: the first one is its headline."""
     updates = StatusUpdate.objects.published().filter(
         recommendation=models.OuterRef("pk"), organisation__isnull=True
     )
     if on is not None:
         updates = updates.filter(describes_on__lte=on)
-    return updates.newest_first()
+    return updates.in_headline_order()
 
 
 def status_on(on: datetime.date | None = None) -> Coalesce:
-    """**Status on a day**, for annotating recommendations: the status of the latest published
-    update about the whole recommendation describing a day up to `on` (the headline status when
-    `on` is None); not yet assessed when there is none."""
+    """**Status on a day**, for annotating recommendations: the status of the published update
+    about the whole recommendation that the headline rule picks among those describing a day up
+    to `on` (the headline status when `on` is None); not yet assessed when there is none."""
     return Coalesce(
         models.Subquery(headline_updates(on).values("status")[:1]),
         models.Value(ImplementationStatus.NOT_YET_ASSESSED.value),
@@ -422,6 +430,15 @@ def status_on_date(on: datetime.date | None = None) -> models.Subquery:
     """The day the update that gives `status_on(on)` describes (None when there is none)."""
     return models.Subquery(
         headline_updates(on).values("describes_on")[:1], output_field=models.DateField()
+    )
+
+
+def status_account_on(on: datetime.date | None = None) -> Coalesce:
+    """Whose account gives `status_on(on)` (an `Account`; empty when there is no update)."""
+    return Coalesce(
+        models.Subquery(headline_updates(on).values("account")[:1]),
+        models.Value(""),
+        output_field=models.CharField(),
     )
 
 
@@ -464,7 +481,8 @@ class Recommendation(TimeStampedModel):
         blank=True, help_text="Words and phrases that rule a news item out, one per line."
     )
     editors_note = editors_note_field()
-    # Headline status, denormalised from the latest published whole-recommendation update.
+    # Headline status, denormalised from the published whole-recommendation updates by the
+    # headline rule (`StatusUpdateQuerySet.in_headline_order`): whose account it is, and its date.
     status = models.CharField(
         max_length=30,
         choices=ImplementationStatus,
@@ -472,6 +490,7 @@ class Recommendation(TimeStampedModel):
         editable=False,
     )
     status_on = models.DateField(null=True, blank=True, editable=False)
+    status_account = models.CharField(max_length=12, choices=Account, blank=True, editable=False)
     # Set and cleared by the daily overdue job.
     overdue_since = models.DateField(null=True, blank=True, editable=False)
 
@@ -507,6 +526,10 @@ class Recommendation(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(status__in=ImplementationStatus.values),
                 name="recommendation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status_account__in=["", *Account.values]),
+                name="recommendation_status_account_valid",
             ),
         ]
 
@@ -846,6 +869,23 @@ class StatusUpdateQuerySet(models.QuerySet["StatusUpdate"]):
         index serves; the first row is the latest update."""
         return self.order_by(*StatusUpdate._meta.ordering)
 
+    def in_headline_order(self) -> StatusUpdateQuerySet:
+        """**The headline rule** (published on /methodology/), as an order: among the updates
+        about the whole recommendation, the first one gives the headline status.
+
+        An independent assessment outranks every other account, so an owner's later claim never
+        hides an independent finding. Where no independent assessment has been published, the
+        latest account of any kind gives it (the owner's statement, or the view of survivors and
+        the people affected). Then the latest described, then the latest published.
+        """
+        return self.order_by(
+            models.Case(
+                models.When(account=StatusUpdate.Account.INDEPENDENT, then=models.Value(0)),
+                default=models.Value(1),
+            ),
+            *StatusUpdate._meta.ordering,
+        )
+
     def update(self, **kwargs):
         if self.filter(state=StatusUpdate.State.PUBLISHED).exists():
             raise PublishedUpdateError("Published status updates cannot be changed.")
@@ -864,10 +904,7 @@ class StatusUpdate(TimeStampedModel):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
-    class Account(models.TextChoices):
-        OWNER = "owner", "The owner's own statement"
-        INDEPENDENT = "independent", "Independent assessment"
-        AFFECTED = "affected", "The view of survivors and people affected"
+    Account = Account
 
     class Reason(models.TextChoices):
         NONE = "", "—"

@@ -22,6 +22,7 @@ from tracker.models import (
     Recommendation,
     StatusUpdate,
     Subscription,
+    status_account_on,
     status_on,
     status_on_date,
 )
@@ -34,10 +35,12 @@ update_published = Signal()
 
 
 def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
-    """Recompute the denormalised headline status (`Recommendation.status` and `status_on`) of
-    these recommendations from the ledger in one set-based UPDATE: the status of the latest
-    published update about the whole recommendation (`tracker.models.status_on`)."""
-    return recommendations.update(status=status_on(), status_on=status_on_date())
+    """Recompute the denormalised headline status (`Recommendation.status`, `status_on` and
+    `status_account`) of these recommendations from the ledger in one set-based UPDATE, by the
+    headline rule (`tracker.models.status_on`)."""
+    return recommendations.update(
+        status=status_on(), status_on=status_on_date(), status_account=status_account_on()
+    )
 
 
 def refresh_headline_status(recommendation_id: int) -> None:

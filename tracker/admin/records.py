@@ -25,6 +25,7 @@ from tracker.models import (
     Organisation,
     Ownership,
     Recommendation,
+    RecommendationLink,
     Report,
     Response,
     ResponseKind,
@@ -260,6 +261,19 @@ class DraftUpdateInline(admin.StackedInline):
         return super().get_queryset(request).drafts()
 
 
+class RecommendationLinkInline(admin.TabularInline):
+    """Links to recommendations that overlap with this one: only where a source states the link
+    (the source is required). The other recommendation's page shows the link too."""
+
+    model = RecommendationLink
+    fk_name = "from_recommendation"
+    extra = 0
+    fields = ["kind", "to_recommendation", "source", "note"]
+    autocomplete_fields = ["to_recommendation"]
+    verbose_name = "link to another recommendation"
+    verbose_name_plural = "links to other recommendations (each needs the source that states it)"
+
+
 class OwnerFilter(admin.SimpleListFilter):
     title = "owner"
     parameter_name = "owner"
@@ -319,7 +333,13 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     list_filter = ["report", OwnerFilter, "status", ResponseFilter, OverdueFilter, "text_kind"]
     list_select_related = ["report"]
     search_fields = ["title", "text", "report__short_name", "ownerships__organisation__name"]
-    readonly_fields = ["status", "status_on", "overdue_since", "default_watch_terms"]
+    readonly_fields = [
+        "status",
+        "status_on",
+        "status_account",
+        "overdue_since",
+        "default_watch_terms",
+    ]
     fieldsets = [
         (None, {"fields": ["report", "number", ("title", "title_is_official")]}),
         ("Wording", {"fields": ["text_kind", "text", "text_source_url", "text_note"]}),
@@ -336,6 +356,7 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         DeadlineInline,
         DraftUpdateInline,
         PublishedUpdateInline,
+        RecommendationLinkInline,
     ]
     ordering = ["report__published_on", "number"]
 

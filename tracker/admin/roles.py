@@ -21,6 +21,7 @@ EDITOR_PERMISSIONS = {
     "response": ["view", "add", "change", "delete"],
     "deadline": ["view", "add", "change"],
     "statusupdate": ["view", "add", "change", "delete", "publish"],
+    "recommendationlink": ["view", "add", "change", "delete"],
     # What the jobs record: e-mails sent or failed, subscriptions, overdue periods.
     "emaillog": ["view"],
     "subscription": ["view", "delete"],

@@ -126,7 +126,26 @@ class RecommendationSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
         source="status_then",
         choices=ImplementationStatus.choices,
-        help_text="Headline implementation status: the latest whole-recommendation update.",
+        help_text="Headline implementation status, by the headline rule on /methodology/: the "
+        "latest independent assessment where there is one, otherwise the latest account.",
+    )
+    status_account = serializers.CharField(
+        source="status_then_account",
+        help_text="Whose account the headline status is: owner, independent or affected; empty "
+        "when no update has been published.",
+    )
+    owner_account_status = serializers.CharField(
+        allow_null=True, help_text="The status in the owner's latest statement."
+    )
+    independent_account_status = serializers.CharField(
+        allow_null=True, help_text="The status the latest independent assessment found."
+    )
+    affected_account_status = serializers.CharField(
+        allow_null=True,
+        help_text="The status in the latest view of survivors and the people affected.",
+    )
+    is_disputed = serializers.BooleanField(
+        help_text="The latest accounts of two of the three give different statuses."
     )
     status_label = serializers.SerializerMethodField()
     status_on = serializers.DateField(
@@ -169,6 +188,11 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "status_on",
+            "status_account",
+            "owner_account_status",
+            "independent_account_status",
+            "affected_account_status",
+            "is_disputed",
             "response",
             "response_label",
             "response_on",

@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
+from tracker.accounts import latest_accounts
 from tracker.as_of import AsOf, published_updates_as_of
 from tracker.models import (
+    Account,
     Deadline,
     ImplementationStatus,
     Ownership,
     Recommendation,
+    RecommendationLink,
     Response,
     ResponseKind,
     StatusUpdate,
@@ -141,12 +146,22 @@ class RecommendationRecord:
     responses: list[Response]
     updates: list[StatusUpdate]  # published (as of the day), newest first
     deadlines: list[Deadline]
+    links: list[LinkedRecommendation] = field(default_factory=list)
+
+
+@dataclass
+class LinkedRecommendation:
+    """The other side of a `RecommendationLink`, as this recommendation's page tells it."""
+
+    link: RecommendationLink
+    other: Recommendation
+    relation: str  # “Repeats”, “Is repeated by”, …
 
 
 def recommendation_records(
     as_of: AsOf, recommendations: list[Recommendation]
 ) -> list[RecommendationRecord]:
-    """The rows every one of `recommendations` shows, in four queries whatever their number: the
+    """The rows every one of `recommendations` shows, in five queries whatever their number: the
     live page fetches one this way, the published view a few hundred at a time."""
     ids = [recommendation.pk for recommendation in recommendations]
 
@@ -162,6 +177,7 @@ def recommendation_records(
         published_updates_as_of(as_of).select_related("organisation", "corrects").newest_first()
     )
     deadlines = by_recommendation(Deadline.objects.select_related("organisation"))
+    links = links_of(ids)
     records = []
     for recommendation in recommendations:
         record = RecommendationRecord(
@@ -170,11 +186,39 @@ def recommendation_records(
             responses=responses[recommendation.pk],
             updates=updates[recommendation.pk],
             deadlines=deadlines[recommendation.pk],
+            links=links[recommendation.pk],
         )
         for row in (*record.ownerships, *record.responses, *record.updates, *record.deadlines):
             row.recommendation = recommendation  # as the related manager would, with no query
         records.append(record)
     return records
+
+
+# How a link reads from its far side.
+INVERSE_RELATIONS = {
+    RecommendationLink.Kind.REPEATS: "Is repeated by",
+    RecommendationLink.Kind.BUILDS_ON: "Is built on by",
+    RecommendationLink.Kind.RELATED: "Is related to",
+}
+
+
+def links_of(ids: list[int]) -> dict[int, list[LinkedRecommendation]]:
+    """Each recommendation's links, both ways, with the other side's report and current status:
+    one query whatever their number."""
+    grouped: dict[int, list[LinkedRecommendation]] = defaultdict(list)
+    links = RecommendationLink.objects.filter(
+        Q(from_recommendation_id__in=ids) | Q(to_recommendation_id__in=ids)
+    ).select_related("from_recommendation__report", "to_recommendation__report", "source")
+    for link in links:
+        if link.from_recommendation_id in ids:
+            grouped[link.from_recommendation_id].append(
+                LinkedRecommendation(link, link.to_recommendation, link.get_kind_display())
+            )
+        if link.to_recommendation_id in ids:
+            grouped[link.to_recommendation_id].append(
+                LinkedRecommendation(link, link.from_recommendation, INVERSE_RELATIONS[link.kind])
+            )
+    return grouped
 
 
 def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> dict:
@@ -207,6 +251,9 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
         "report": recommendation.report,
         "lead": lead,
         "status_label": status_label,
+        "status_account_label": Account(recommendation.status_then_account).label
+        if recommendation.status_then_account
+        else "",
         "response_label": ResponseKind(response).label if response else "Not known",
         "timeliness": describe_timeliness(recommendation, as_of.day),
         "badge_label": label,
@@ -215,4 +262,6 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
         "owner_statuses": owner_statuses(recommendation, ownerships, updates),
         "deadline_stories": deadline_stories(record.deadlines, as_of),
         "updates": updates,
+        "accounts": latest_accounts(updates, lead.organisation.name if lead else None),
+        "links": record.links,
     }

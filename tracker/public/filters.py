@@ -2,7 +2,8 @@
 
 Field names are part of public URLs (people link to filtered views) and of the API, so they stay
 stable: `report` (report slug), `owner` (organisation slug), `status`, `response`,
-`overdue` (yes/no), `q`.
+`overdue` (yes/no), `account` (whose account the headline status rests on), `disputed`
+(yes/no: the latest accounts disagree), `q`.
 
 Give the filter `tracker.as_of.recommendations_as_of(as_of)` so that status, response and overdue
 are read as they stood on the page's day. Any other recommendation queryset works too: the filter
@@ -11,17 +12,33 @@ then annotates what it needs for today.
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tracker.accounts import with_accounts
 from tracker.as_of import with_headline_response
-from tracker.models import ImplementationStatus, Organisation, Ownership, Report, ResponseKind
+from tracker.models import (
+    Account,
+    ImplementationStatus,
+    Organisation,
+    Ownership,
+    Report,
+    ResponseKind,
+)
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+NO_ACCOUNT = "none"
+# Whose account the headline status is (the headline rule on /methodology/).
+HEADLINE_ACCOUNT_CHOICES = [
+    (Account.OWNER.value, "The owner's word (no independent assessment)"),
+    (Account.INDEPENDENT.value, "An independent assessment"),
+    (Account.AFFECTED.value, "Survivors' and affected people's view only"),
+    (NO_ACCOUNT, "No account yet (not yet assessed)"),
+]
 
 
 def _annotated(queryset: QuerySet, name: str) -> bool:
@@ -141,7 +158,31 @@ class RecommendationFilter(django_filters.FilterSet):
         label="Overdue",
         widget=PlainSelect,
     )
+    account = django_filters.ChoiceFilter(
+        method="filter_account",
+        choices=HEADLINE_ACCOUNT_CHOICES,
+        empty_label="Any account",
+        label="Status rests on",
+        widget=PlainSelect,
+    )
+    disputed = django_filters.ChoiceFilter(
+        method="filter_disputed",
+        choices=YES_NO,
+        empty_label="Either",
+        label="Accounts disagree",
+        widget=PlainSelect,
+    )
     q = django_filters.CharFilter(method="filter_text", label="Search title and wording")
+
+    def filter_account(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not _annotated(queryset, "status_then_account"):
+            queryset = queryset.annotate(status_then_account=F("status_account"))
+        return queryset.filter(status_then_account="" if value == NO_ACCOUNT else value)
+
+    def filter_disputed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not _annotated(queryset, "is_disputed"):
+            queryset = with_accounts(queryset)
+        return queryset.filter(is_disputed=(value == "yes"))
 
     @extend_schema_field(OpenApiTypes.STR)  # the API documents the owner's slug
     def filter_owner(self, queryset: QuerySet, name: str, value: Organisation) -> QuerySet:

@@ -59,6 +59,9 @@ class Scorecard:
     overdue: int = 0
     no_deadline: int = 0
     days_since_published: int = 0
+    # Whose account each headline status is (the headline rule), and how many accounts disagree.
+    by_account: dict[str, int] = field(default_factory=dict)
+    disputed: int = 0
 
     @property
     def segments(self) -> list[StatusCount]:
@@ -76,6 +79,15 @@ class Scorecard:
     @property
     def implemented(self) -> int:
         return self.by_status.get(ImplementationStatus.IMPLEMENTED, 0)
+
+    @property
+    def owner_word_only(self) -> int:
+        """Headline statuses that rest on the owner's statement alone (no independent one)."""
+        return self.by_account.get("owner", 0)
+
+    @property
+    def independently_assessed(self) -> int:
+        return self.by_account.get("independent", 0)
 
     @property
     def description(self) -> str:
@@ -98,8 +110,11 @@ def combined(cards: list[Scorecard]) -> Totals:
         totals.total += card.total
         totals.overdue += card.overdue
         totals.no_deadline += card.no_deadline
+        totals.disputed += card.disputed
         for status, count in card.by_status.items():
             totals.by_status[status] = totals.by_status.get(status, 0) + count
+        for account, count in card.by_account.items():
+            totals.by_account[account] = totals.by_account.get(account, 0) + count
     return totals
 
 
@@ -129,7 +144,14 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
     # the annotations a scorecard needs are computed.
     groups = (
         recommendations_as_of(as_of, queryset)
-        .values("report_id", "status_then", "is_overdue", "has_deadline")
+        .values(
+            "report_id",
+            "status_then",
+            "status_then_account",
+            "is_disputed",
+            "is_overdue",
+            "has_deadline",
+        )
         .annotate(count=Count("id"))
         .order_by()
     )
@@ -142,6 +164,9 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
         card.by_status[status] = card.by_status.get(status, 0) + row["count"]
         card.overdue += row["count"] if row["is_overdue"] else 0
         card.no_deadline += 0 if row["has_deadline"] else row["count"]
+        account = row["status_then_account"] or ""
+        card.by_account[account] = card.by_account.get(account, 0) + row["count"]
+        card.disputed += row["count"] if row["is_disputed"] else 0
     return list(cards.values())
 
 
