@@ -1,4 +1,4 @@
-"""Three accounts side by side, the headline rule, the "disputed" filter and linked recommendations."""
+"""Three accounts side by side, the headline rule, the "disputed" filter, linked recommendations."""
 
 import datetime
 
