@@ -1,4 +1,4 @@
-"""`latest_changes`: what changed in the public record between two days."""
+"""`latest_changes`: what happened, and what was recorded, between two days."""
 
 import datetime
 
@@ -13,7 +13,7 @@ from tests.factories import (
     StatusUpdateFactory,
 )
 from tests.factories_open_data import build_open_data
-from tracker.public.changes import KIND_LABELS, latest_changes
+from tracker.public.changes import KIND_LABELS, Basis, latest_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,7 @@ def test_deadlines_set_moved_met_dropped_and_passed(recommendation):
             organisation=owner,
             commitment="Consult",
             due_date=datetime.date(2026, 12, 31),
+            promised_on=datetime.date(2026, 11, 2),
         )
     with time_machine.travel(at(3)):
         moved = DeadlineFactory(
@@ -95,6 +96,7 @@ def test_deadlines_set_moved_met_dropped_and_passed(recommendation):
             precision="quarter",
             due_date=datetime.date(2027, 6, 30),
             change_reason="A new minister.",
+            promised_on=datetime.date(2026, 11, 3),
         )
     with time_machine.travel(datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)):
         met = DeadlineFactory(recommendation=recommendation, met_on=datetime.date(2026, 11, 4))
@@ -113,7 +115,7 @@ def test_deadlines_set_moved_met_dropped_and_passed(recommendation):
             met_on=datetime.date(2026, 10, 1),
         )
 
-    changes = changes_since(NOV, datetime.date(2026, 11, 10))
+    changes = changes_since(NOV, datetime.date(2026, 11, 10), Basis.HAPPENED)
 
     by_kind = {c.kind: c for c in changes}
     assert [c.kind for c in changes] == [
@@ -136,16 +138,19 @@ def test_deadlines_set_moved_met_dropped_and_passed(recommendation):
     assert "Not pursued." in by_kind["deadline_withdrawn"].summary
     assert by_kind["deadline_overdue"].key == f"deadline-overdue-{passed.pk}"
     assert by_kind["deadline_overdue"].on == datetime.date(2026, 11, 6)
-    assert by_kind["deadline_overdue"].title == "IICSA 13: overdue since 6 November 2026"
+    assert by_kind["deadline_overdue"].title == "IICSA 13: past due since 6 November 2026"
+    # What was recorded in those days is another matter: the first two were entered then.
+    recorded = changes_since(NOV, datetime.date(2026, 11, 10), Basis.RECORDED)
+    assert [c.kind for c in recorded] == ["deadline_moved", "deadline_set"]
 
 
 def test_a_deadline_due_on_the_last_day_is_not_yet_overdue(recommendation):
     DeadlineFactory(
         recommendation=recommendation, precision="day", due_date=datetime.date(2026, 11, 10)
     )
-    kinds = [c.kind for c in changes_since(NOV, datetime.date(2026, 11, 10))]
+    kinds = [c.kind for c in changes_since(NOV, datetime.date(2026, 11, 10), Basis.HAPPENED)]
     assert "deadline_overdue" not in kinds
-    kinds = [c.kind for c in changes_since(NOV, datetime.date(2026, 11, 11))]
+    kinds = [c.kind for c in changes_since(NOV, datetime.date(2026, 11, 11), Basis.HAPPENED)]
     assert "deadline_overdue" in kinds
 
 
@@ -156,30 +161,35 @@ def test_a_reversed_period_is_refused():
 
 @pytest.mark.parametrize("count", [32, 2000])
 def test_query_count_does_not_grow(django_assert_max_num_queries, count):
+    report = ReportFactory(slug="example-inquiry", short_name="Example")  # loaded earlier
     with time_machine.travel(at(20)):
-        build_open_data(count)
+        build_open_data(count, report)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         changes = changes_since(NOV, datetime.date(2026, 11, 30))
         for change in changes:
             change.url  # noqa: B018 - reading the URL must not query
 
-    assert len(changes) == 2 * count  # one update published and one deadline set each
+    assert len(changes) == 3 * count  # one update published, one response and one deadline each
 
 
 def a_busy_fortnight(recommendation) -> None:
     """Updates, a correction and deadlines set, moved, met (three on one day), dropped and passed
     between 1 and 10 November 2026."""
-    first = StatusUpdateFactory(recommendation=recommendation, published=True, published_at=at(2))
-    for day in (3, 4, 6):
-        StatusUpdateFactory(recommendation=recommendation, published=True, published_at=at(day))
+
+    def day(number: int) -> datetime.date:
+        return datetime.date(2026, 11, number)
+
+    first = StatusUpdateFactory(recommendation=recommendation, published=True, describes_on=day(2))
+    for number in (3, 4, 6):
+        StatusUpdateFactory(recommendation=recommendation, published=True, describes_on=day(number))
     StatusUpdateFactory(
-        recommendation=recommendation, published=True, published_at=at(7), corrects=first
+        recommendation=recommendation, published=True, describes_on=day(7), corrects=first
     )
-    with time_machine.travel(at(2)):
-        old = DeadlineFactory(recommendation=recommendation, due_date=datetime.date(2026, 12, 31))
-    with time_machine.travel(at(3)):
-        DeadlineFactory(recommendation=recommendation, supersedes=old)
+    old = DeadlineFactory(
+        recommendation=recommendation, due_date=datetime.date(2026, 12, 31), promised_on=day(2)
+    )
+    DeadlineFactory(recommendation=recommendation, supersedes=old, promised_on=day(3))
     with time_machine.travel(datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)):
         for _ in range(3):
             DeadlineFactory(recommendation=recommendation, met_on=datetime.date(2026, 11, 4))
@@ -195,9 +205,9 @@ def a_busy_fortnight(recommendation) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 50])
 def test_latest_changes_are_the_first_of_each_kind_in_changes_since(recommendation, limit):
     a_busy_fortnight(recommendation)
-    every = changes_since(NOV, datetime.date(2026, 11, 10))
+    every = changes_since(NOV, datetime.date(2026, 11, 10), Basis.HAPPENED)
 
-    found = latest_changes(NOV, datetime.date(2026, 11, 10), limit)
+    found = latest_changes(NOV, datetime.date(2026, 11, 10), limit, Basis.HAPPENED)
 
     assert found.total == len(every) == 13
     for kind in KIND_LABELS:
@@ -213,11 +223,12 @@ def test_latest_changes_refuses_a_reversed_period():
 
 @pytest.mark.parametrize("count", [32, 2000])
 def test_latest_changes_query_count_does_not_grow(django_assert_max_num_queries, count):
+    report = ReportFactory(slug="example-inquiry", short_name="Example")  # loaded earlier
     with time_machine.travel(at(20)):
-        build_open_data(count)
+        build_open_data(count, report)
 
-    with django_assert_max_num_queries(4):
-        found = latest_changes(NOV, datetime.date(2026, 11, 30), 50)
+    with django_assert_max_num_queries(6):
+        found = latest_changes(NOV, datetime.date(2026, 11, 30), 50, Basis.RECORDED)
         for changes in found.latest.values():
             for change in changes:
                 change.url  # noqa: B018 - reading the URL must not query
@@ -226,6 +237,6 @@ def test_latest_changes_query_count_does_not_grow(django_assert_max_num_queries,
     assert len(found.latest["update"]) == len(found.latest["deadline_set"]) == min(count, 50)
 
 
-def changes_since(since: datetime.date, until: datetime.date):
+def changes_since(since: datetime.date, until: datetime.date, basis: str = Basis.RECORDED):
     """Every change from `since` to `until` (both inclusive), latest first."""
-    return latest_changes(since, until, limit=None).merged()
+    return latest_changes(since, until, limit=None, basis=basis).merged()

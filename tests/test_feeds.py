@@ -157,7 +157,7 @@ def test_changes_feed_shows_updates_corrections_and_moved_deadlines(client):
     published_update(recommendation, 18, corrects=wrong)
     StatusUpdateFactory(recommendation=recommendation, summary=DRAFT_SUMMARY)
 
-    response = client.get("/changes.atom?days=7")
+    response = client.get("/changes.atom?days=7&view=recorded")
     feed = parse_atom(response)
 
     titles = [e.find(f"{ATOM}title").text for e in entries(feed)]
@@ -167,12 +167,16 @@ def test_changes_feed_shows_updates_corrections_and_moved_deadlines(client):
     ]
     assert "Legislation is needed first." in entries(feed)[0].find(f"{ATOM}summary").text
     assert "17 November 2026 to 23 November 2026" in feed.find(f"{ATOM}subtitle").text
-    assert feed.find(f"{ATOM}link[@rel='alternate']").get("href") == "http://testserver/changes/"
+    assert "What was recorded on this tracker" in feed.find(f"{ATOM}subtitle").text
+    assert feed.find(f"{ATOM}title").text.endswith("recorded in the last 7 days")
+    assert feed.find(f"{ATOM}link[@rel='alternate']").get("href") == (
+        "http://testserver/changes/?view=recorded"
+    )
     assert feed.find(f"{ATOM}link[@rel='self']").get("href") == (
-        "http://testserver/changes.atom?days=7"
+        "http://testserver/changes.atom?days=7&view=recorded"
     )
     assert DRAFT_SUMMARY not in response.content.decode()
-    thirty_days = parse_atom(client.get("/changes.atom"))
+    thirty_days = parse_atom(client.get("/changes.atom?view=recorded"))
     assert len(entries(thirty_days)) == 3
 
 
@@ -210,9 +214,10 @@ def test_feeds_issue_a_bounded_number_of_queries(client, django_assert_max_num_q
         "/updates.atom",
         "/reports/example-inquiry/updates.atom",
         "/reports/example-inquiry/7/updates.atom",
-        "/changes.atom?days=30",
+        "/changes.atom?days=120",  # the updates describe 1 October 2026
+        "/changes.atom?days=30&view=recorded",
     ]:
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(6):
             response = client.get(url)
 
         text = response.content.decode()
@@ -226,12 +231,12 @@ def test_changes_feed_lists_the_latest_changes_and_says_how_many_there_are(clien
     recommendation = RecommendationFactory(report=report, number=3)
     for day in range(18, 23):
         published_update(recommendation, day)
-    everything = parse_atom(client.get("/changes.atom"))
+    everything = parse_atom(client.get("/changes.atom?view=recorded"))
     assert len(entries(everything)) == 5
     assert "of 5 changes" not in everything.find(f"{ATOM}subtitle").text
 
     monkeypatch.setattr(feeds, "CHANGES_FEED_LENGTH", 2)
-    capped = parse_atom(client.get("/changes.atom"))
+    capped = parse_atom(client.get("/changes.atom?view=recorded"))
     ids = [e.find(f"{ATOM}id").text for e in entries(capped)]
     assert ids == [e.find(f"{ATOM}id").text for e in entries(everything)][:2]
     assert "The latest 2 of 5 changes are listed" in capped.find(f"{ATOM}subtitle").text

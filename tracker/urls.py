@@ -19,6 +19,7 @@ urlpatterns = [
     path("owners/<slug:slug>/", views.owner_detail, name="owner_detail"),
     path("recommendations/", views.recommendation_list, name="recommendation_list"),
     path("changes/", views.changes, name="changes"),
+    path("compare/", views.compare_days, name="compare"),
     path("data/", views.data, name="data"),
     path("methodology/", views.methodology, name="methodology"),
     path("search/", views.search, name="search"),

@@ -13,6 +13,7 @@ SITE_PAGES = (
     "recommendation_list",
     "owner_list",
     "changes",
+    "compare",
     "data",
     "methodology",
     "search",

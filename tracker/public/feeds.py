@@ -19,7 +19,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 
 from tracker.models import Recommendation, Report, StatusUpdate
-from tracker.public.changes import Change, latest_changes
+from tracker.public.changes import Basis, Change, latest_changes
 
 FEED_LENGTH = 50
 DEFAULT_CHANGE_DAYS = 30
@@ -193,12 +193,17 @@ def recommendation_feed_body(
 class Window:
     since: datetime.date
     until: datetime.date
+    basis: str = Basis.HAPPENED
     latest: list[Change] = field(default_factory=list)  # latest first, at most the feed's length
     total: int = 0  # how many changes the window holds in all
 
     @property
     def days(self) -> int:
         return (self.until - self.since).days + 1
+
+    @property
+    def is_recorded(self) -> bool:
+        return self.basis == Basis.RECORDED
 
 
 def parse_days(raw: str | None) -> int:
@@ -220,10 +225,11 @@ def shown_words(window: Window) -> str:
 
 
 class ChangesFeed(BaseFeed):
-    """New updates, corrections and deadlines set, moved, met, dropped or passed in the last N days
-    (`?days=N`, 30 unless given)."""
+    """What happened in the last N days (`?days=N`, 30 unless given), each entry dated by the day
+    it describes; with `?view=recorded`, what was recorded on the tracker in those days instead
+    (the rule of `tracker.public.changes`)."""
 
-    query_params = frozenset({"days"})
+    query_params = frozenset({"days", "view"})
 
     def refuse(self, request) -> HttpResponseBadRequest | None:
         if refused := super().refuse(request):
@@ -232,35 +238,52 @@ class ChangesFeed(BaseFeed):
             parse_days(request.GET.get("days"))
         except ValueError as error:
             return bad_request(str(error))
+        if request.GET.get("view", Basis.HAPPENED) not in Basis.values:
+            return bad_request("view must be “happened” or “recorded”.")
         return None
 
     def get_object(self, request) -> Window:
         days = parse_days(request.GET.get("days"))
         until = timezone.localdate()
         since = until - datetime.timedelta(days=days - 1)
-        found = latest_changes(since, until, CHANGES_FEED_LENGTH)
+        basis = request.GET.get("view") or Basis.HAPPENED
+        found = latest_changes(since, until, CHANGES_FEED_LENGTH, basis)
         return Window(
             since=since,
             until=until,
+            basis=basis,
             latest=found.merged()[:CHANGES_FEED_LENGTH],
             total=found.total,
         )
 
     def title(self, window: Window) -> str:
-        return f"{settings.SITE_NAME}: changes in the last {window.days} days"
+        if window.is_recorded:
+            return f"{settings.SITE_NAME}: recorded in the last {window.days} days"
+        return f"{settings.SITE_NAME}: what happened in the last {window.days} days"
 
     def subtitle(self, window: Window) -> str:
+        period = f"from {window.since:%-d %B %Y} to {window.until:%-d %B %Y}"
+        if window.is_recorded:
+            what = (
+                f"What was recorded on this tracker {period}, each entry dated by the day it was "
+                "recorded (entries recorded when a report was first loaded are left out)"
+            )
+        else:
+            what = (
+                f"What happened {period}, each development dated by the day it describes, "
+                "whenever it was recorded"
+            )
         return (
-            f"What changed from {window.since:%-d %B %Y} to {window.until:%-d %B %Y}: new "
-            "updates, corrections, deadlines set, moved, met, dropped or passed. "
-            f"{shown_words(window)}{as_of_words(window.until)}"
+            f"{what}: updates, responses, corrections, deadlines set, moved, met, missed, dropped "
+            f"or passed. {shown_words(window)}{as_of_words(window.until)}"
         )
 
     def link(self, window: Window) -> str:
-        return reverse("changes")
+        return reverse("changes") + ("?view=recorded" if window.is_recorded else "")
 
     def feed_url(self, window: Window) -> str:
-        return f"{reverse('changes_feed')}?days={window.days}"
+        view = "&view=recorded" if window.is_recorded else ""
+        return f"{reverse('changes_feed')}?days={window.days}{view}"
 
     def items(self, window: Window) -> list[Change]:
         return window.latest

@@ -10,7 +10,7 @@ import functools
 
 from django.conf import settings
 from django.db.models import Min
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -35,8 +35,9 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.public import feeds
-from tracker.public.changes import latest_changes
+from tracker.public.changes import Basis, latest_changes
 from tracker.public.charts import report_progress_charts
+from tracker.public.compare import compare, comparison_csv
 from tracker.public.facts import (
     RECOMMENDATION_PAGE_TEMPLATE,
     recommendation_page_context,
@@ -348,29 +349,49 @@ CHANGES_DEFAULT_DAYS = 7
 # Each section lists the latest this many changes, and says how many there are in all.
 CHANGES_SECTION_LENGTH = 50
 CHANGE_SECTIONS = [
-    ("New updates", {"update"}),
+    ("Status updates", {"update"}),
+    ("Responses given", {"response"}),
     ("Deadlines moved", {"deadline_moved"}),
-    ("Became overdue", {"deadline_overdue"}),
+    ("Deadlines missed, as a source says", {"deadline_missed"}),
+    ("Deadlines that passed with no report of delivery", {"deadline_overdue"}),
     ("Deadlines set, met or dropped", {"deadline_set", "deadline_met", "deadline_withdrawn"}),
     ("Corrections", {"correction"}),
 ]
 
 
+def _date_param(request, name: str, default: datetime.date, today: datetime.date):
+    """A YYYY-MM-DD query parameter, on or before today; ValueError with a message otherwise."""
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"“{raw}” is not a date. Give it as YYYY-MM-DD.")
+    if day > today:
+        raise ValueError("The date is in the future: choose one on or before today.")
+    return day
+
+
 def changes(request):
-    """What changed since a date (default: the last seven days)."""
+    """What happened (or, with `?view=recorded`, what was recorded) from `since` (default: seven
+    days ago) to `until` (default: today)."""
     today = timezone.localdate()
-    raw = request.GET.get("since", "").strip()
-    since = today - datetime.timedelta(days=CHANGES_DEFAULT_DAYS)
-    if raw:
-        try:
-            since = parse_date(raw)
-        except ValueError:
-            since = None
-        if since is None:
-            return bad_request(request, f"“{raw}” is not a date. Give it as YYYY-MM-DD.")
-        if since > today:
-            return bad_request(request, "The date is in the future: choose one on or before today.")
-    found = latest_changes(since, today, CHANGES_SECTION_LENGTH)
+    basis = request.GET.get("view") or Basis.HAPPENED
+    if basis not in Basis.values:
+        return bad_request(request, "view must be “happened” or “recorded”.")
+    try:
+        since = _date_param(
+            request, "since", today - datetime.timedelta(days=CHANGES_DEFAULT_DAYS), today
+        )
+        until = _date_param(request, "until", today, today)
+    except ValueError as error:
+        return bad_request(request, str(error))
+    if until < since:
+        return bad_request(request, "The end of the period comes before its start.")
+    found = latest_changes(since, until, CHANGES_SECTION_LENGTH, basis)
     sections = []
     for heading, kinds in CHANGE_SECTIONS:
         items = found.merged(kinds)[:CHANGES_SECTION_LENGTH]
@@ -378,7 +399,51 @@ def changes(request):
     return render(
         request,
         "tracker/changes.html",
-        {"since": since, "today": today, "total": found.total, "sections": sections},
+        {
+            "since": since,
+            "until": until,
+            "until_is_today": until == today,
+            "today": today,
+            "basis": basis,
+            "is_recorded_view": basis == Basis.RECORDED,
+            "total": found.total,
+            "initial_loads": found.initial_loads,
+            "initial_load_total": found.initial_load_total,
+            "sections": sections,
+        },
+    )
+
+
+COMPARE_DEFAULT_DAYS = 30
+
+
+def compare_days(request):
+    """How things stood on two days and what moved between them (`?from=&to=`); `?format=csv`
+    downloads it."""
+    today = timezone.localdate()
+    try:
+        second = _date_param(request, "to", today, today)
+        first = _date_param(
+            request, "from", second - datetime.timedelta(days=COMPARE_DEFAULT_DAYS), today
+        )
+    except ValueError as error:
+        return bad_request(request, str(error))
+    if second < first:
+        return bad_request(request, "The second date comes before the first: swap them.")
+    export = request.GET.get("format", "")
+    if export not in ("", "csv"):
+        return bad_request(request, "format must be “csv” or left out.")
+    comparison = compare(first, second, today)
+    if export == "csv":
+        response = HttpResponse(comparison_csv(comparison), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="compare-{first.isoformat()}-{second.isoformat()}.csv"'
+        )
+        return response
+    return render(
+        request,
+        "tracker/compare.html",
+        {"comparison": comparison, "today": today, "second_is_today": second == today},
     )
 
 
