@@ -27,7 +27,7 @@ def apply_headline_rule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0005_sources_checks_accounts"),
+        ("tracker", "0006_search"),
     ]
 
     operations = [
