@@ -433,12 +433,10 @@ def status_on_date(on: datetime.date | None = None) -> models.Subquery:
     )
 
 
-def status_account_on(on: datetime.date | None = None) -> Coalesce:
-    """Whose account gives `status_on(on)` (an `Account`; empty when there is no update)."""
-    return Coalesce(
-        models.Subquery(headline_updates(on).values("account")[:1]),
-        models.Value(""),
-        output_field=models.CharField(),
+def status_account_on(on: datetime.date | None = None) -> models.Subquery:
+    """Whose account gives `status_on(on)` (an `Account`; None when there is no update)."""
+    return models.Subquery(
+        headline_updates(on).values("account")[:1], output_field=models.CharField()
     )
 
 
@@ -490,7 +488,10 @@ class Recommendation(TimeStampedModel):
         editable=False,
     )
     status_on = models.DateField(null=True, blank=True, editable=False)
-    status_account = models.CharField(max_length=12, choices=Account, blank=True, editable=False)
+    # Empty (NULL) while no update has been published.
+    status_account = models.CharField(  # noqa: DJ001 (NULL: added without rebuilding the table)
+        max_length=12, choices=Account, null=True, blank=True, editable=False
+    )
     # Set and cleared by the daily overdue job.
     overdue_since = models.DateField(null=True, blank=True, editable=False)
 
@@ -528,7 +529,7 @@ class Recommendation(TimeStampedModel):
                 name="recommendation_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status_account__in=["", *Account.values]),
+                condition=Q(status_account__isnull=True) | Q(status_account__in=Account.values),
                 name="recommendation_status_account_valid",
             ),
         ]

@@ -131,7 +131,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
     )
     status_account = serializers.CharField(
         source="status_then_account",
-        help_text="Whose account the headline status is: owner, independent or affected; empty "
+        allow_null=True,
+        help_text="Whose account the headline status is: owner, independent or affected; null "
         "when no update has been published.",
     )
     owner_account_status = serializers.CharField(

@@ -177,7 +177,9 @@ class RecommendationFilter(django_filters.FilterSet):
     def filter_account(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not _annotated(queryset, "status_then_account"):
             queryset = queryset.annotate(status_then_account=F("status_account"))
-        return queryset.filter(status_then_account="" if value == NO_ACCOUNT else value)
+        if value == NO_ACCOUNT:
+            return queryset.filter(status_then_account__isnull=True)
+        return queryset.filter(status_then_account=value)
 
     def filter_disputed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not _annotated(queryset, "is_disputed"):
