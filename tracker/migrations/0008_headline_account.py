@@ -41,7 +41,7 @@ def apply_headline_rule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0006_search"),
+        ("tracker", "0007_watched_feeds_and_leads"),
     ]
 
     operations = [
