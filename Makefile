@@ -47,7 +47,8 @@ bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; se
 	$(BIN)/python bench/query_counts.py; \
 	$(BIN)/python bench/http_pages.py; \
 	$(BIN)/python bench/jobs.py; \
-	$(BIN)/python bench/published_view.py
+	$(BIN)/python bench/published_view.py; \
+	$(BIN)/python bench/leads.py
 
 lint: install ## Check formatting and lint with ruff, and the import contracts (pyproject.toml)
 	$(BIN)/ruff format --check .

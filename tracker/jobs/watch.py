@@ -82,6 +82,19 @@ def build_matcher() -> TermMatcher:
     )
 
 
+class LazyMatcher:
+    """Built on the first feed with something new, once per run: a run in which every feed
+    answers "not modified" never reads the recommendations."""
+
+    def __init__(self):
+        self._matcher: TermMatcher | None = None
+
+    def match(self, text: str) -> dict[int, list[str]]:
+        if self._matcher is None:
+            self._matcher = build_matcher()
+        return self._matcher.match(text)
+
+
 def feeds_due(now: datetime.datetime, feed_id: int | None = None) -> list[WatchedFeed]:
     """Active feeds not waiting out a backoff; or the one feed asked for, whatever its state."""
     if feed_id is not None:
@@ -96,9 +109,8 @@ def watch_sources(
     fetch=fetch_feed,
 ) -> WatchResult:
     result = WatchResult(dry_run=dry_run)
-    feeds = feeds_due(now, feed_id)
-    matcher = build_matcher() if feeds else None
-    for feed in feeds:
+    matcher = LazyMatcher()
+    for feed in feeds_due(now, feed_id):
         outcome = watch_feed(feed, matcher, now, dry_run, fetch)
         logger.info("watch_sources: %s", outcome)
         result.outcomes.append(outcome)
@@ -106,7 +118,7 @@ def watch_sources(
 
 
 def watch_feed(
-    feed: WatchedFeed, matcher: TermMatcher, now: datetime.datetime, dry_run: bool, fetch
+    feed: WatchedFeed, matcher: LazyMatcher, now: datetime.datetime, dry_run: bool, fetch
 ) -> FeedOutcome:
     try:
         fetched = fetch(feed.url, feed.etag, feed.last_modified)
@@ -130,7 +142,7 @@ def watch_feed(
     return outcome
 
 
-def _new_leads(feed: WatchedFeed, entries: list[FeedEntry], matcher: TermMatcher):
+def _new_leads(feed: WatchedFeed, entries: list[FeedEntry], matcher: LazyMatcher):
     unique = {entry.key: entry for entry in entries}
     seen = set(
         Lead.objects.filter(feed=feed, entry_key__in=list(unique)).values_list(
