@@ -99,6 +99,8 @@ MIDDLEWARE = [
     # First, so its one line per request times and sees every response (tracker/ops/request_log.py).
     "tracker.ops.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the query: a NUL byte gets a 400, not a database error.
+    "tracker.ops.bad_input.RefuseNulMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.public.page_cache.PublicPageCacheMiddleware",
@@ -199,7 +201,7 @@ LOGIN_URL = "admin:login"
 # a successful login resets the count. The lockout backend comes first, as axes requires.
 AUTHENTICATION_BACKENDS = [
     "tracker.admin.login_security.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "tracker.admin.login_security.CaseInsensitiveModelBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -210,6 +212,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tracker.admin.login_security.lockout_response"
+AXES_USERNAME_CALLABLE = "tracker.admin.login_security.lockout_username"
 # Behind N trusted proxies the client's address is the Nth from the right of X-Forwarded-For;
 # with none (the default) it is the connection's address, which a client cannot forge.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

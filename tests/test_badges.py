@@ -127,3 +127,53 @@ def test_badges_issue_a_bounded_number_of_queries(client, django_assert_max_num_
             response = client.get(url)
 
         parse_svg(response)
+
+
+HOSTILE = 'Qb "><script>alert(1)</script><img src=x onerror="alert(2)'
+
+
+class SnippetParser(__import__("html.parser").parser.HTMLParser):
+    """The tags a site that pastes the snippet would get."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def pasted_snippet(page_html: str) -> list[tuple[str, dict]]:
+    import html
+    import re
+
+    textarea = re.search(r'<textarea id="badge-code"[^>]*>(.*?)</textarea>', page_html, re.S)
+    assert textarea is not None
+    copied = html.unescape(textarea.group(1))  # what a reader selects and copies
+    parser = SnippetParser()
+    parser.feed(copied)
+    return parser.tags
+
+
+def assert_snippet_is_inert(page_html: str) -> None:
+    tags = pasted_snippet(page_html)
+    assert [tag for tag, _ in tags] == ["a", "img"]
+    image = tags[1][1]
+    assert set(image) == {"src", "alt"}
+    assert HOSTILE in image["alt"]
+
+
+def test_the_code_to_copy_keeps_a_hostile_title_inside_alt(client, tmp_path):
+    from django.core.management import call_command
+
+    report = ReportFactory(slug="qb-inquiry", short_name=HOSTILE)
+    RecommendationFactory(report=report, number=1)
+    for url in ("/reports/qb-inquiry/", "/reports/qb-inquiry/1/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_snippet_is_inert(response.content.decode())
+
+    site = tmp_path / "site"
+    call_command("publish_site", "--out", str(site), stdout=__import__("io").StringIO())
+    for page in ("reports/qb-inquiry/index.html", "reports/qb-inquiry/1/index.html"):
+        assert_snippet_is_inert((site / page).read_text())

@@ -5,7 +5,6 @@ from django.db import IntegrityError, transaction
 
 from tests.factories import (
     DeadlineFactory,
-    OrganisationFactory,
     OwnershipFactory,
     RecommendationFactory,
     ReportFactory,
@@ -162,7 +161,7 @@ def test_correction_is_a_new_update_pointing_at_the_old_one():
 def test_headline_status_starts_not_yet_assessed_and_follows_latest_whole_update():
     recommendation = RecommendationFactory()
     assert recommendation.status == ImplementationStatus.NOT_YET_ASSESSED
-    owner = OrganisationFactory()
+    owner = OwnershipFactory(recommendation=recommendation).organisation
     publish_update(
         StatusUpdateFactory(
             recommendation=recommendation,

@@ -86,7 +86,9 @@ class World:
             summary=DRAFT_SUMMARY,
             source_url=DRAFT_SOURCE,
         )
-        self.own_draft = StatusUpdateFactory(recommendation=self.own, summary=OWN_DRAFT_SUMMARY)
+        self.own_draft = StatusUpdateFactory(
+            recommendation=self.own, organisation=self.mine, summary=OWN_DRAFT_SUMMARY
+        )
         self.their_contact = ContactFactory(
             organisation=self.theirs, name=CONTACT_NAME, email=CONTACT_EMAIL
         )

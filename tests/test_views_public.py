@@ -181,7 +181,7 @@ def test_report_page_shows_its_scorecard_its_recommendations_and_a_badge_snippet
     assert "Create an example authority" in text
     assert "Title not yet known" in text
     assert '<img src="/reports/test-inquiry/badge.svg"' in html
-    assert '&lt;img src="http://127.0.0.1:8000/reports/test-inquiry/badge.svg"' in html
+    assert "&lt;img src=&quot;http://127.0.0.1:8000/reports/test-inquiry/badge.svg&quot;" in html
     assert "/recommendations/?report=test-inquiry&amp;_export=csv" in html
 
 

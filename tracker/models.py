@@ -15,7 +15,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, ExtractYear, Mod
+from django.db.models.functions import Coalesce, ExtractYear, Lower, Mod
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
@@ -310,6 +310,14 @@ class Contact(TimeStampedModel):
 
     class Meta:
         ordering = ["organisation__name", "name"]
+        constraints = [
+            # One login per person: an address in another case is the same address.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="contact_email_unique_ignoring_case",
+                violation_error_message="Another contact already has this e-mail address.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})"
@@ -826,6 +834,20 @@ class Deadline(TimeStampedModel):
                 condition=~Q(supersedes=F("pk")), name="deadline_does_not_supersede_itself"
             ),
             models.CheckConstraint(condition=~Q(stated_as=""), name="deadline_states_its_words"),
+            models.CheckConstraint(
+                condition=Q(promised_on__isnull=True)
+                | Q(met_on__isnull=True)
+                | Q(met_on__gte=F("promised_on")),
+                name="deadline_met_after_promise",
+                violation_error_message="A promise cannot be met before it was made.",
+            ),
+            models.CheckConstraint(
+                condition=Q(promised_on__isnull=True)
+                | Q(withdrawn_on__isnull=True)
+                | Q(withdrawn_on__gte=F("promised_on")),
+                name="deadline_withdrawn_after_promise",
+                violation_error_message="A promise cannot be dropped before it was made.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -845,6 +867,16 @@ class Deadline(TimeStampedModel):
             raise ValidationError(
                 {"supersedes": "A deadline can only replace one of the same recommendation."}
             )
+        errors = {}
+        for field, words in (("met_on", "met"), ("withdrawn_on", "dropped")):
+            day = getattr(self, field)
+            if day and self.promised_on and day < self.promised_on:
+                errors[field] = (
+                    f"A promise cannot be {words} before it was made: "
+                    f"{day:%-d %B %Y} is before {self.promised_on:%-d %B %Y}."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_superseded(self) -> bool:
@@ -1045,6 +1077,23 @@ class StatusUpdate(TimeStampedModel):
 
     def clean(self) -> None:
         errors = {}
+        today = timezone.localdate()
+        if self.describes_on and self.describes_on > today:
+            errors["describes_on"] = (
+                f"An update describes what has happened: give a date on or before today "
+                f"({today:%-d %B %Y}), not {self.describes_on:%-d %B %Y}."
+            )
+        if (
+            self.organisation_id
+            and self.recommendation_id
+            and not Ownership.objects.filter(
+                recommendation_id=self.recommendation_id, organisation_id=self.organisation_id
+            ).exists()
+        ):
+            errors["organisation"] = (
+                "This organisation does not own the recommendation: choose one of its owners, "
+                "or leave it empty for the whole recommendation."
+            )
         if self.needs_reason(self.status, self.reason):
             errors["reason"] = "Say why it is not being implemented."
         if self.corrects_id and self.corrects.recommendation_id != self.recommendation_id:
@@ -1261,6 +1310,7 @@ class EmailLog(models.Model):
         OVERSIGHT_DIGEST = "oversight_digest", "Weekly oversight digest"
         SUBSCRIPTION_CONFIRMATION = "subscription_confirmation", "Subscription confirmation"
         UPDATE_NOTICE = "update_notice", "Update notice to subscribers"
+        CONTACT_INVITATION = "contact_invitation", "Invitation to log in"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

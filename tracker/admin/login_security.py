@@ -4,6 +4,8 @@ the page they see instead of the login form."""
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.shortcuts import render
 
 
@@ -34,3 +36,34 @@ def lockout_response(request, original_response, credentials):
         },
         status=429,
     )
+
+
+class CaseInsensitiveModelBackend(ModelBackend):
+    """Django's password check, with the user name (a contact's e-mail address) matched without
+    regard to case: "Jane.Doe@Example.org" logs in as jane.doe@example.org."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        users = get_user_model()._default_manager.filter(
+            **{f"{get_user_model().USERNAME_FIELD}__iexact": username}
+        )
+        matches = list(users[:2])
+        if len(matches) != 1:
+            # None, or two accounts differing only in case: neither is guessed at.
+            get_user_model()().set_password(password)  # the same work as a real check
+            return None
+        user = matches[0]
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def lockout_username(request, credentials) -> str | None:
+    """The name axes counts failures under: one count per account, whatever the case typed."""
+    username = (credentials or {}).get("username")
+    if username is None and request is not None:
+        username = request.POST.get("username")
+    return username.strip().lower() if isinstance(username, str) else username

@@ -8,16 +8,18 @@ updates for them; an editor reviews and publishes. Published updates are read-on
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.admin.imports import SpreadsheetImportExportMixin, inquiry_import
+from tracker.admin.invitations import invite_contacts
 from tracker.admin.leads import WATCH_TERMS_FIELDSET, default_terms_display
-from tracker.admin.roles import contact_organisation_id, invite_contacts, is_editor
+from tracker.admin.roles import contact_organisation_id, is_editor
 from tracker.intake.resources import DeadlineResource, RecommendationResource, StatusUpdateResource
 from tracker.models import (
     Contact,
@@ -70,6 +72,22 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
             return False
         return super().has_view_history_or_change_history_permission(request, obj)
 
+    def revert_disabled(self, request, obj=None):
+        """No revert where the user may not change the row as it stands now."""
+        current = self.model._default_manager.filter(pk=obj.pk).first() if obj else None
+        if current is not None and not self.has_change_permission(request, current):
+            return True
+        return super().revert_disabled(request, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Django-simple-history saves a posted revert without asking `has_change_permission`:
+        refuse it here, so a view-only role or a published row is never written through it."""
+        if request.method == "POST":
+            current = self.model._default_manager.filter(pk=object_id).first()
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied("You may not revert this record.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
 
 # --- Reports, organisations, contacts ------------------------------------------------------------
 
@@ -118,13 +136,30 @@ class ContactAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Invite selected contacts to log in and propose updates")
     def invite_to_log_in(self, request, queryset):
-        invited = invite_contacts(queryset, request)
+        result = invite_contacts(queryset)
         self.message_user(
             request,
-            f"Sent {invited} invitation(s) to set a password. Each contact sees only what their "
-            "organisation owns and can draft updates for an editor to publish.",
-            messages.SUCCESS,
+            f"Sent {len(result.invited)} invitation(s) to set a password. Each contact sees only "
+            "what their organisation owns and can draft updates for an editor to publish.",
+            messages.SUCCESS if result.invited else messages.INFO,
         )
+        for contacts, why, level in (
+            (result.already_has_login, "already have a login: nothing was sent", messages.INFO),
+            (
+                result.address_taken,
+                "were not invited: an account with the same address already exists. An "
+                "invitation never takes over an existing account.",
+                messages.WARNING,
+            ),
+            (
+                result.not_sent,
+                "have a new login but the e-mail could not be sent now; see the e-mail log",
+                messages.ERROR,
+            ),
+        ):
+            if contacts:
+                names = ", ".join(f"{c.name} <{c.email}>" for c in contacts)
+                self.message_user(request, f"{len(contacts)} contact(s) {why}: {names}.", level)
 
 
 # --- Recommendations and their inlines -----------------------------------------------------------
@@ -258,7 +293,11 @@ class DraftUpdateInline(admin.StackedInline):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).drafts()
+        drafts = super().get_queryset(request).drafts()
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            return drafts.filter(organisation_id=organisation)
+        return drafts
 
 
 class RecommendationLinkInline(admin.TabularInline):
@@ -425,13 +464,29 @@ class DeadlineAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     def move_link(self, obj):
         if not obj.pk or obj.is_superseded:
             return "—"
-        url = (
-            f"../../add/?recommendation={obj.recommendation_id}&supersedes={obj.pk}"
-            f"&commitment={obj.commitment}"
-        )
-        if obj.organisation_id:
-            url += f"&organisation={obj.organisation_id}"
+        url = reverse("admin:tracker_deadline_add") + "?" + urlencode({"supersedes": obj.pk})
         return format_html('<a href="{}">Add a new deadline that replaces this one</a>', url)
+
+    def get_changeform_initial_data(self, request):
+        """ "Add a new deadline that replaces this one" passes only the old deadline's id: the
+        promise, the recommendation and who made it are copied here, never through the URL."""
+        initial = super().get_changeform_initial_data(request)
+        replaced = request.GET.get("supersedes", "")
+        initial.pop("commitment", None)
+        if not replaced.isdigit():
+            initial.pop("supersedes", None)
+            return initial
+        old = self.get_queryset(request).filter(pk=int(replaced)).first()
+        if old is None:
+            initial.pop("supersedes", None)
+            return initial
+        initial.update(
+            supersedes=old.pk,
+            recommendation=old.recommendation_id,
+            organisation=old.organisation_id,
+            commitment=old.commitment,
+        )
+        return initial
 
 
 # --- Status updates: drafts, review and publication ----------------------------------------------
@@ -455,6 +510,51 @@ class StatusUpdateForm(forms.ModelForm):
         ]
 
 
+class ReviewFilter(admin.SimpleListFilter):
+    """The editors' review queue: drafts that a contact or an editor has submitted."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", "Drafts awaiting review"), ("published", "Published")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.drafts()
+        if self.value() == "published":
+            return queryset.published()
+        return queryset
+
+
+def visible_updates(request, queryset):
+    """What one user may see of the ledger: everything for editors; for a contact, the published
+    updates on what their organisation owns and the drafts for their organisation's part only."""
+    organisation = restricted_organisation(request)
+    if organisation is not None:
+        return queryset.filter(recommendation__ownerships__organisation_id=organisation).filter(
+            Q(state=StatusUpdate.State.PUBLISHED) | Q(organisation_id=organisation)
+        )
+    if is_limited_to_nothing(request):
+        return queryset.none()
+    return queryset
+
+
+CORRECTION_FIELDS = (
+    "recommendation",
+    "organisation",
+    "describes_on",
+    "status",
+    "account",
+    "account_by",
+    "summary",
+    "reason",
+    "reason_detail",
+    "source_url",
+    "source_title",
+)
+
+
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     resource_classes = [StatusUpdateResource]
@@ -463,14 +563,14 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     list_display = [
         "recommendation",
         "describes_on",
-        "status",
-        "organisation",
-        "account",
+        "organisation_display",
         "state",
-        "published_at",
+        "status",
+        "account",
+        "entered_by",
     ]
-    list_filter = ["state", "status", "account", "recommendation__report"]
-    list_select_related = ["recommendation__report", "organisation"]
+    list_filter = [ReviewFilter, "state", "status", "account", "recommendation__report"]
+    list_select_related = ["recommendation__report", "organisation", "entered_by"]
     search_fields = ["summary", "source_title", "recommendation__title"]
     autocomplete_fields = ["recommendation"]
     raw_id_fields = ["corrects"]
@@ -478,13 +578,11 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     date_hierarchy = "describes_on"
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        organisation = restricted_organisation(request)
-        if organisation is not None:
-            return queryset.filter(recommendation__ownerships__organisation_id=organisation)
-        if is_limited_to_nothing(request):
-            return queryset.none()
-        return queryset
+        return visible_updates(request, super().get_queryset(request))
+
+    @admin.display(description="Organisation", ordering="organisation__name")
+    def organisation_display(self, obj):
+        return obj.organisation or "Whole recommendation"
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["state", "entered_by", "published_at", "published_by"]
@@ -500,6 +598,31 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
             "published_at",
             "published_by",
         ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("organisation")
+        if field is None:
+            return form
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            # A contact drafts for their own organisation's part, always: the field cannot be
+            # emptied into "the whole recommendation" nor pointed at another owner.
+            field.queryset = Organisation.objects.filter(pk=organisation)
+            field.empty_label = None
+            field.disabled = True  # what is posted is ignored; save_model sets it
+            field.help_text = "Your organisation: you draft updates for its part only."
+            return form
+        recommendation = obj.recommendation_id if obj else request.GET.get("recommendation")
+        if recommendation and str(recommendation).isdigit():
+            field.queryset = Organisation.objects.filter(
+                ownerships__recommendation_id=int(recommendation)
+            )
+            field.help_text = (
+                "The recommendation's owners. Leave empty when the update is about the whole "
+                "recommendation."
+            )
+        return form
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_published:
@@ -524,19 +647,40 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
                 kwargs["queryset"] = Recommendation.objects.filter(
                     ownerships__organisation_id=organisation
                 ).select_related("report")
-            elif db_field.name == "organisation":
-                kwargs["queryset"] = Organisation.objects.filter(pk=organisation)
             elif db_field.name == "corrects":
-                kwargs["queryset"] = StatusUpdate.objects.published().filter(
-                    recommendation__ownerships__organisation_id=organisation
-                )
+                kwargs["queryset"] = self.correctable(request)
+                # The raw-id widget would look any id up, drafts of others included.
+                kwargs["widget"] = forms.Select()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def correctable(self, request):
+        return visible_updates(request, StatusUpdate.objects.published()).select_related(
+            "recommendation__report"
+        )
+
+    def corrected_update(self, request) -> StatusUpdate | None:
+        """The published update named by `?corrects=`, if this user may see it."""
+        wanted = request.GET.get("corrects", "")
+        if not wanted.isdigit():
+            return None
+        return self.correctable(request).filter(pk=int(wanted)).first()
+
     def get_changeform_initial_data(self, request):
+        """A correction starts from the corrected update's own fields; an id the user may not
+        see (or a draft's) is ignored, and so says nothing about it."""
         initial = super().get_changeform_initial_data(request)
+        initial.pop("corrects", None)
+        corrected = self.corrected_update(request)
+        if corrected is not None:
+            initial.update(
+                {name: getattr(corrected, name) for name in CORRECTION_FIELDS},
+                recommendation=corrected.recommendation_id,
+                organisation=corrected.organisation_id,
+                corrects=corrected.pk,
+            )
         organisation = restricted_organisation(request)
         if organisation is not None:
-            initial.setdefault("organisation", organisation)
+            initial["organisation"] = organisation
         return initial
 
     def save_model(self, request, obj, form, change):
@@ -544,6 +688,9 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
             raise PermissionDenied("Published updates cannot be changed.")
         if not change:
             obj.entered_by = request.user
+        organisation = restricted_organisation(request)
+        if organisation is not None:
+            obj.organisation_id = organisation
         obj.state = StatusUpdate.State.DRAFT
         super().save_model(request, obj, form, change)
 
@@ -571,7 +718,12 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
             return False
         if not can_publish(request):
             raise PermissionDenied("Only editors publish updates.")
-        if publish_update(obj, by=request.user):
+        try:
+            published = publish_update(obj, by=request.user)
+        except ValidationError as error:
+            self.message_user(request, f"Not published: {' '.join(error.messages)}", messages.ERROR)
+            return False
+        if published:
             self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
             return True
         self.message_user(
@@ -582,16 +734,24 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = can_publish(request) and not (obj and obj.is_published)
         context["is_published"] = bool(obj and obj.is_published)
+        if add:
+            context["corrected"] = self.corrected_update(request)
+        elif obj is not None and obj.corrects_id:
+            context["corrected"] = self.correctable(request).filter(pk=obj.corrects_id).first()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description="Publish selected drafts", permissions=["publish"])
     def publish_selected(self, request, queryset):
         published = skipped = 0
+        refused = []
         for update in queryset.drafts().select_related("recommendation__report"):
-            if publish_update(update, by=request.user):
-                published += 1
-            else:
-                skipped += 1
+            try:
+                if publish_update(update, by=request.user):
+                    published += 1
+                else:
+                    skipped += 1
+            except ValidationError as error:
+                refused.append(f"{update}: {' '.join(error.messages)}")
         self.message_user(request, f"Published {published} update(s).", messages.SUCCESS)
         if skipped:
             self.message_user(
@@ -599,6 +759,8 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
                 f"{skipped} draft(s) were not published: each needs a source URL.",
                 messages.WARNING,
             )
+        for reason in refused:
+            self.message_user(request, f"Not published: {reason}", messages.ERROR)
 
     def has_publish_permission(self, request):
         return can_publish(request)

@@ -1,11 +1,6 @@
 """The two groups of people who log in: editors, and owners' contacts."""
 
-import secrets
-
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
 
 EDITORS = "Editors"
 OWNER_CONTACTS = "Owner contacts"
@@ -61,33 +56,3 @@ def contact_organisation_id(user) -> int | None:
     """The organisation of a logged-in owner's contact, or None for anyone else."""
     contact = getattr(user, "contact", None)
     return contact.organisation_id if contact is not None else None
-
-
-def invite_contacts(contacts, request) -> int:
-    """Give each contact a staff login in the contacts group and e-mail a link to set a password."""
-    group = Group.objects.get(name=OWNER_CONTACTS)
-    invited = 0
-    for contact in contacts.select_related("user"):
-        with transaction.atomic():
-            user = contact.user
-            if user is None:
-                user, _ = get_user_model().objects.get_or_create(
-                    username=contact.email, defaults={"email": contact.email}
-                )
-                # A random password nobody knows: the reset form only serves usable passwords.
-                user.set_password(secrets.token_urlsafe(32))
-                contact.user = user
-                contact.save(update_fields=["user", "updated_at"])
-            user.email, user.is_staff, user.is_active = contact.email, True, True
-            user.save()
-            user.groups.add(group)
-        form = PasswordResetForm({"email": contact.email})
-        if form.is_valid():
-            form.save(
-                request=request,
-                use_https=request.is_secure(),
-                subject_template_name="emails/contact_invitation.subject.txt",
-                email_template_name="emails/contact_invitation.txt",
-            )
-            invited += 1
-    return invited

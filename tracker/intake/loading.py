@@ -405,6 +405,14 @@ def _recommendation_problems(rec: RecommendationData, known: set[str]):
                 yield f"deadlines[{i}].supersedes", f"'{deadline.supersedes}' is already replaced"
             superseded.add(deadline.supersedes)
         keys.add(deadline.key)
+        for name, words in (("met_on", "met"), ("withdrawn_on", "dropped")):
+            day = getattr(deadline, name)
+            if day and deadline.promised_on and day < deadline.promised_on:
+                yield (
+                    f"deadlines[{i}].{name}",
+                    f"a promise cannot be {words} before it was made: {day.isoformat()} is "
+                    f"before promised_on {deadline.promised_on.isoformat()}",
+                )
         identity = (deadline.stated_as, deadline.commitment)
         if identity in seen_deadlines:
             yield f"deadlines[{i}]", "the same commitment and stated date is listed twice"
@@ -414,6 +422,18 @@ def _recommendation_problems(rec: RecommendationData, known: set[str]):
     for i, update in enumerate(rec.updates):
         if unknown_organisation(update.organisation):
             yield f"updates[{i}].organisation", f"'{update.organisation}' is not in organisations"
+        if update.organisation is not None and update.organisation not in seen_owners:
+            yield (
+                f"updates[{i}].organisation",
+                f"'{update.organisation}' does not own this recommendation: name one of its "
+                "owners, or leave it out for the whole recommendation",
+            )
+        if update.describes_on > timezone.localdate():
+            yield (
+                f"updates[{i}].describes_on",
+                f"{update.describes_on.isoformat()} is after today: an update describes what "
+                "has happened",
+            )
         if StatusUpdate.needs_reason(update.status, update.reason):
             yield f"updates[{i}].reason", "say why it is not being implemented"
         identity = (update.organisation, update.describes_on, update.source_url)

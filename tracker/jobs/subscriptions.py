@@ -7,6 +7,7 @@ subscription each day, so the form cannot be used to flood someone's inbox.
 
 import datetime
 import logging
+import re
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -192,7 +193,14 @@ def unsubscribe(token: str) -> Subscription | None:
     return subscription
 
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
 def subscription_for_token(token: str) -> Subscription | None:
+    """The subscription a link's token names; None for any token that could not be one (a NUL
+    byte included, which the database would refuse)."""
+    if not TOKEN.fullmatch(token):
+        return None
     return (
         Subscription.objects.select_related("recommendation__report", "report", "organisation")
         .filter(token=token)

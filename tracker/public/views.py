@@ -346,6 +346,8 @@ def owner_page_context(request, organisation: Organisation, record, rows, as_of:
 
 
 CHANGES_DEFAULT_DAYS = 7
+# Nothing the tracker records is older; an earlier `since` (0001-01-01) is refused, not computed.
+EARLIEST_SINCE = datetime.date(1900, 1, 1)
 # Each section lists the latest this many changes, and says how many there are in all.
 CHANGES_SECTION_LENGTH = 50
 CHANGE_SECTIONS = [
@@ -372,6 +374,8 @@ def _date_param(request, name: str, default: datetime.date, today: datetime.date
         raise ValueError(f"“{raw}” is not a date. Give it as YYYY-MM-DD.")
     if day > today:
         raise ValueError("The date is in the future: choose one on or before today.")
+    if day < EARLIEST_SINCE:
+        raise ValueError(f"Choose a date from {EARLIEST_SINCE:%-d %B %Y} to today.")
     return day
 
 

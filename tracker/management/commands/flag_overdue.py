@@ -9,10 +9,18 @@ from tracker.jobs.overdue import flag_overdue
 
 
 def parse_day(value: str) -> datetime.date:
+    """A past or present day; the jobs record facts, and a future day has none yet."""
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"Give the day as YYYY-MM-DD, not {value!r}.") from None
+    today = timezone.localdate()
+    if day > today:
+        raise CommandError(
+            f"{day.isoformat()} is in the future: give today ({today.isoformat()}) "
+            "or an earlier day."
+        )
+    return day
 
 
 class Command(BaseCommand):

@@ -24,6 +24,12 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         key = iso_week_key(week_start)
+        this_week = week_of(timezone.localdate())
+        if week_start > this_week:
+            raise CommandError(
+                f"{key} has not started yet: give this week ({iso_week_key(this_week)}) or an "
+                "earlier one."
+            )
         if dry_run:
             self._dry_run(week_start, key)
             return
