@@ -67,11 +67,22 @@ def local_secret_key() -> str:
 # https://docs.djangoproject.com/en/5.2/ref/settings/#core-settings
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY") or local_secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if urlsplit(SITE_URL).scheme not in {"http", "https"}:
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}")
+# The site runs on this machine only (the local default): a key kept under var/ is then enough.
+SITE_IS_LOCAL = urlsplit(SITE_URL).hostname in {"127.0.0.1", "localhost", "::1"}
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG and not SITE_IS_LOCAL:
+        # Each machine would make its own key: sessions, reset links and opt-out links made on
+        # one would fail on the others, and nobody would notice until they did.
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY: with DJANGO_DEBUG off and SITE_URL "
+            f"{SITE_URL} (not this machine), every machine must share one secret key."
+        )
+    SECRET_KEY = local_secret_key()
 SITE_NAME = env_str("SITE_NAME", "Inquiry recommendations tracker")
 
 INSTALLED_APPS = [
@@ -180,24 +191,54 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # Rate limits count in the same Redis but see its errors, so that they can count in each
+    # process's memory while it is down (tracker/ops/rate_limits.py).
+    CACHES["rate_limits"] = {
+        **CACHES["default"],
+        "KEY_PREFIX": "tracker-limits",
+        "OPTIONS": {**CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": False},
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "rate_limits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "rate-limits",
+        },
+    }
 # Whole public pages cached for anonymous readers for this many seconds (0: off). Turn it on only
 # with a cache every process shares (REDIS_URL): see tracker/public/page_cache.py.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0)
+# How long the shared cache's copy of the data version (kept in the database) is trusted: a change
+# made while Redis was unreachable shows within this many seconds of its return.
+PAGE_CACHE_VERSION_SECONDS = env_int("PAGE_CACHE_VERSION_SECONDS", 5)
 
 # --- Authentication ------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Only staff (editors, owners' contacts) have sessions: they last a working day, not two weeks,
+# and end when the browser closes.
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 8)
+if not 1 <= STAFF_SESSION_HOURS <= 24:
+    raise ImproperlyConfigured("STAFF_SESSION_HOURS must be a whole number from 1 to 24")
+SESSION_COOKIE_AGE = STAFF_SESSION_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Password reset e-mails: per client address per hour, and per account per day.
+PASSWORD_RESET_RATE_PER_HOUR = env_int("PASSWORD_RESET_RATE_PER_HOUR", 5)
+PASSWORD_RESETS_PER_ACCOUNT_PER_DAY = env_int("PASSWORD_RESETS_PER_ACCOUNT_PER_DAY", 3)
 
 # Login lockout (django-axes, https://django-axes.readthedocs.io/): after AXES_FAILURE_LIMIT wrong
-# passwords for one user name from one address, that pair is refused for AXES_COOLOFF_MINUTES;
+# passwords for one user name (from one address, or from anywhere), it is refused for
+# AXES_COOLOFF_MINUTES;
 # a successful login resets the count. The lockout backend comes first, as axes requires.
 AUTHENTICATION_BACKENDS = [
     "tracker.admin.login_security.LockoutBackend",
@@ -209,7 +250,9 @@ AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
     raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be 1 or more")
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per user name and address, and per account (user name) alone: guessing one account's password
+# from many addresses locks it too.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tracker.admin.login_security.lockout_response"
 AXES_USERNAME_CALLABLE = "tracker.admin.login_security.lockout_username"
@@ -462,6 +505,10 @@ SILENCE_DAYS = env_int("SILENCE_DAYS", 90)
 DIGEST_LOOKAHEAD_DAYS = env_int("DIGEST_LOOKAHEAD_DAYS", 30)
 # Subscription requests allowed per client address per hour (the form answers alike either way).
 SUBSCRIBE_RATE_PER_HOUR = env_int("SUBSCRIBE_RATE_PER_HOUR", 10)
+# Confirmation e-mails to one mailbox a day, whatever the subject ("name+tag@" counts as "name@").
+CONFIRMATIONS_PER_ADDRESS_PER_DAY = env_int("CONFIRMATIONS_PER_ADDRESS_PER_DAY", 3)
+# Where contacts' replies to the weekly digest go (Reply-To); empty: DEFAULT_FROM_EMAIL.
+TRACKER_EDITORS_EMAIL = env_str("TRACKER_EDITORS_EMAIL")
 
 # Where the "Leave this site" link goes: a neutral page that reveals nothing about this one.
 LEAVE_SITE_URL = env_str("LEAVE_SITE_URL", "https://www.bbc.co.uk/weather")

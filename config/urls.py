@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tracker.admin.password_reset import QueuedPasswordResetView
+
 admin.site.site_header = "Recommendation tracker: data entry"
 admin.site.site_title = "Recommendation tracker"
 admin.site.index_title = "Data entry"
@@ -10,7 +12,7 @@ urlpatterns = [
     # Password reset, used by contacts' invitations and by "Forgotten your password?" on the login.
     path(
         "admin/password_reset/",
-        auth_views.PasswordResetView.as_view(extra_context={"site_header": admin.site.site_header}),
+        QueuedPasswordResetView.as_view(),
         name="admin_password_reset",
     ),
     path(

@@ -246,3 +246,60 @@ def test_the_image_files_collect_static_and_the_procfile_web_command_serves_them
         ("/healthz", 200),
         ("/static/tracker/site.css", 200),
     ]
+
+
+def test_compose_publishes_the_web_port_on_loopback_while_it_trusts_a_proxy():
+    web = compose()["services"]["web"]
+    trusted = (
+        web["environment"].get("TRUSTED_PROXY_COUNT")
+        or compose()["x-app"]["environment"]["TRUSTED_PROXY_COUNT"]
+    )
+    assert trusted != "0"
+    for mapping in web["ports"]:
+        assert str(mapping).startswith("127.0.0.1:"), mapping
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_ALLOWED_HOSTS": "tracker.example.org",
+    "SITE_URL": "https://tracker.example.org",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG", "SITE_URL", "DJANGO_ALLOWED_HOSTS"}
+    }
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_shared_secret_key():
+    refused = manage("check", "--deploy", **PRODUCTION)
+    assert refused.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in refused.stderr
+    allowed = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY="deploy-check-only-" + "x" * 40,
+        **PRODUCTION,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_ensure_local_admin_refuses_production_settings():
+    refused = manage(
+        "ensure_local_admin", DJANGO_SECRET_KEY="deploy-check-only-" + "x" * 40, **PRODUCTION
+    )
+    assert refused.returncode != 0
+    assert "for a tracker on this machine only" in refused.stderr

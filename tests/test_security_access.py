@@ -511,3 +511,163 @@ def test_behind_a_trusted_proxy_limits_count_the_address_the_proxy_saw(client, s
             assert status("203.0.113.2") == 200
     finally:
         cache.clear()
+
+
+# --- Every admin and API route, as each role, against docs/security.md -------------------------
+
+ROLES = ("anonymous", "other_contact", "own_contact", "editor")
+ACTIONS = ("view", "add", "change", "delete", "publish")
+SECURITY_DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+
+
+def permission_table() -> dict[str, dict[str, set[str]]]:
+    """The 'Admin models' table of docs/security.md: model → role → actions allowed."""
+    section = SECURITY_DOC.read_text().split("## Admin models", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 1 + len(ROLES) or cells[0] in {"Model", ""} or cells[0].startswith("-"):
+            continue
+        table[cells[0]] = {
+            role: {action.strip() for action in cell.split(",") if action.strip() not in {"—", ""}}
+            for role, cell in zip(ROLES, cells[1:], strict=True)
+        }
+    return table
+
+
+def registered_models():
+    from django.contrib import admin
+
+    return {model._meta.model_name: model for model in admin.site._registry}
+
+
+def test_every_admin_model_has_a_row_in_the_permission_table():
+    table = permission_table()
+    assert {"statusupdate", "recommendation", "contact"} <= set(table)
+    ours = {
+        name
+        for name, model in registered_models().items()
+        if model._meta.app_label in {"tracker", "auth"}
+    }
+    assert ours - set(table) == set(), "add these models to docs/security.md"
+
+
+class RoleWorld:
+    """Organisation A owns a recommendation with a draft for its part; B is another owner's."""
+
+    def __init__(self):
+        from tracker.models import EmailLog, OverduePeriod
+
+        self.a = OrganisationFactory(slug="mx-a")
+        self.b = OrganisationFactory(slug="mx-b")
+        self.recommendation = RecommendationFactory()
+        OwnershipFactory(recommendation=self.recommendation, organisation=self.a)
+        self.draft = StatusUpdateFactory(
+            recommendation=self.recommendation, organisation=self.a, summary="Mx draft"
+        )
+        self.deadline = DeadlineFactory(recommendation=self.recommendation, organisation=self.a)
+        self.own_contact = make_contact_user(self.a, username="mx-own")
+        self.other_contact = make_contact_user(self.b, username="mx-other")
+        from tests.factories import make_editor
+
+        self.editor = make_editor("mx-editor")
+        self.objects = {
+            "report": self.recommendation.report,
+            "organisation": self.a,
+            "contact": self.own_contact.contact,
+            "recommendation": self.recommendation,
+            "deadline": self.deadline,
+            "statusupdate": self.draft,
+            "emaillog": EmailLog.objects.create(
+                address="mx@example.org", kind=EmailLog.Kind.DIGEST, period_key="2026-W01"
+            ),
+            "subscription": Subscription.objects.create(
+                email="mx-sub@example.org", recommendation=self.recommendation
+            ),
+            "overdueperiod": OverduePeriod.objects.create(
+                recommendation=self.recommendation, started_on=datetime.date(2026, 1, 1)
+            ),
+            "user": self.own_contact,
+        }
+
+    def user_for(self, role):
+        return {
+            "anonymous": None,
+            "other_contact": self.other_contact,
+            "own_contact": self.own_contact,
+            "editor": self.editor,
+        }[role]
+
+
+def observed_actions(client, model, obj) -> set[str]:
+    """What the admin actually lets the logged-in client do with `model` (and `obj`)."""
+    opts = model._meta
+    name = f"admin:{opts.app_label}_{opts.model_name}"
+    done = set()
+    changelist = client.get(reverse(f"{name}_changelist"))
+    if reverse(f"{name}_add") and client.get(reverse(f"{name}_add")).status_code == 200:
+        done.add("add")
+    if obj is None:
+        if changelist.status_code == 200:
+            done.add("view")
+        return done
+    change = client.get(reverse(f"{name}_change", args=[obj.pk]))
+    if change.status_code == 200:
+        done.add("view")
+        if 'name="_save"' in change.content.decode():
+            done.add("change")
+    if client.get(reverse(f"{name}_delete", args=[obj.pk])).status_code == 200:
+        done.add("delete")
+    if changelist.status_code == 200 and "publish_selected" in changelist.content.decode():
+        done.add("publish")
+    return done
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_admin_route_lets_a_role_do_more_than_its_row(client, role):
+    world = RoleWorld()
+    table = permission_table()
+    user = world.user_for(role)
+    if user is not None:
+        client.force_login(user)
+    checked = 0
+    for model_name, model in registered_models().items():
+        allowed = table.get(model_name, {}).get(role, set())
+        obj = world.objects.get(model_name)
+        if obj is None and model_name not in world.objects:
+            obj = model._default_manager.first()
+        done = observed_actions(client, model, obj)
+        assert done <= allowed, (role, model_name, done - allowed)
+        if model_name in {"statusupdate", "recommendation", "contact", "deadline"}:
+            assert done == allowed, (role, model_name, done, allowed)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_is_read_only_and_shows_no_draft_to_any_role(client, role, unthrottled):
+    world = RoleWorld()
+    user = world.user_for(role)
+    if user is not None:
+        client.force_login(user)
+    slug = world.recommendation.report.slug
+    number = world.recommendation.number
+    urls = [
+        reverse("api:report-list"),
+        reverse("api:report-detail", args=[slug]),
+        reverse("api:recommendation-list"),
+        reverse("api:recommendation-detail", args=[slug, number]),
+        reverse("api:owner-list"),
+        reverse("api:owner-detail", args=[world.a.slug]),
+        reverse("api:deadline-list"),
+        reverse("api:deadline-detail", args=[world.deadline.pk]),
+        reverse("api:update-list"),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Mx draft" not in response.content.decode(), url
+        for method in ("post", "put", "patch", "delete"):
+            refused = getattr(client, method)(url, {}, content_type="application/json")
+            assert refused.status_code in {403, 405}, (method, url)
+    assert client.get(reverse("api:update-detail", args=[world.draft.pk])).status_code == 404

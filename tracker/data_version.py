@@ -1,22 +1,63 @@
-"""The published data's version: a token in the shared cache that changes whenever published data
-changes, so that cached public pages (`tracker.public.page_cache`) are never served stale.
+"""The published data's version: a token that changes whenever published data changes, so that
+cached public pages (`tracker.public.page_cache`) are never served stale.
 
 It changes after any save or delete of the ledger's models commits, and explicitly after the
-overdue job, snapshots and `seed_demo`.
+overdue job, snapshots and `seed_demo`. The token is kept in the database (`DataVersion`), which
+every change reaches, and copied into the shared cache for a few seconds at a time
+(`PAGE_CACHE_VERSION_SECONDS`): a change made while Redis was unreachable is seen within those
+seconds of its return, instead of old pages living on under the version Redis still held.
 """
 
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from tracker.models import DataVersion
 
 VERSION_KEY = "page-cache:data-version"
 
 
+def version_seconds() -> int:
+    return getattr(settings, "PAGE_CACHE_VERSION_SECONDS", 5)
+
+
+def stored_version() -> str:
+    """The token in the database, made on first use."""
+    token = DataVersion.objects.filter(pk=DataVersion.ONLY).values_list("token", flat=True).first()
+    if token is None:
+        try:
+            with transaction.atomic():
+                token = DataVersion.objects.create(
+                    pk=DataVersion.ONLY, token=uuid.uuid4().hex
+                ).token
+        except IntegrityError:  # another process made it first
+            token = DataVersion.objects.get(pk=DataVersion.ONLY).token
+    return token
+
+
+def current_data_version() -> str:
+    """The token, from the shared cache while its copy is fresh, else from the database."""
+    token = cache.get(VERSION_KEY)
+    if token is None:
+        token = stored_version()
+        cache.set(VERSION_KEY, token, version_seconds())
+    return token
+
+
 def bump_data_version() -> None:
     """Make every cached page stale. Call after published data changed (and was committed)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    token = uuid.uuid4().hex
+    updated = DataVersion.objects.filter(pk=DataVersion.ONLY).update(
+        token=token, changed_at=timezone.now()
+    )
+    if not updated:
+        stored_version()
+        DataVersion.objects.filter(pk=DataVersion.ONLY).update(token=token)
+    cache.set(VERSION_KEY, token, version_seconds())
 
 
 def bump_after_commit(**kwargs) -> None:

@@ -1298,6 +1298,24 @@ class Snapshot(models.Model):
         return f"{self.report or self.organisation} on {self.day:%d %B %Y}"
 
 
+class DataVersion(models.Model):
+    """One row: a token that changes whenever published data changes (tracker/data_version.py).
+    Kept in the database so that a change made while the shared cache was down is never lost."""
+
+    ONLY = 1
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="dataversion_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data version {self.token}"
+
+
 class EmailLog(models.Model):
     """Every e-mail the jobs send, recorded before it is sent and updated after.
 
@@ -1311,6 +1329,7 @@ class EmailLog(models.Model):
         SUBSCRIPTION_CONFIRMATION = "subscription_confirmation", "Subscription confirmation"
         UPDATE_NOTICE = "update_notice", "Update notice to subscribers"
         CONTACT_INVITATION = "contact_invitation", "Invitation to log in"
+        PASSWORD_RESET = "password_reset", "Password reset"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
-from tracker.jobs import digests, notices, overdue, snapshots, subscriptions, watch
+from tracker.jobs import digests, notices, overdue, password_resets, snapshots, subscriptions, watch
 from tracker.jobs.emails import TransientEmailError
 from tracker.static_site import requests as build_requests
 from tracker.static_site.build import build_site
@@ -120,3 +120,9 @@ def watch_sources_task(self, feed_id: int | None = None) -> str:
     """Fetch the watched feeds and record leads; one bad feed is recorded, never raised."""
     with fresh_connections(self):
         return str(watch.watch_sources(timezone.now(), feed_id=feed_id))
+
+
+@shared_task(name="tracker.send_password_reset", bind=True, **EMAIL_RETRY)
+def send_password_reset_task(self, email: str) -> str:
+    with fresh_connections(self):
+        return str(password_resets.send_password_reset(email, timezone.localdate()))

@@ -10,6 +10,7 @@ import base64
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -28,7 +29,19 @@ def passed_second_factor(user) -> bool:
     return bool(is_verified and is_verified()) or not user_has_device(user, confirmed=True)
 
 
+LOGIN_FAILED = (
+    "Please enter the correct username and password, and the code from your authenticator app "
+    "if you have turned on two-factor log-in."
+)
+
+
 class TwoFactorAuthenticationForm(AdminAuthenticationForm):
+    """One message for every failure (password, code, or both), so that the form never tells
+    whether the password was right; a wrong or missing code counts as a failed log-in for the
+    lockout, as a wrong password does."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "invalid_login": LOGIN_FAILED}
+
     otp_token = forms.CharField(
         label="Code from your authenticator app",
         required=False,
@@ -43,17 +56,15 @@ class TwoFactorAuthenticationForm(AdminAuthenticationForm):
         if user is None or not user_has_device(user, confirmed=True):
             return cleaned_data
         token = (cleaned_data.get("otp_token") or "").strip()
-        if not token:
-            raise forms.ValidationError(
-                "Enter the code your authenticator app shows for this site.",
-                code="token_required",
-            )
-        device = match_token(user, token)
+        device = match_token(user, token) if token else None
         if device is None:
-            raise forms.ValidationError(
-                "That code is not right or has expired. Enter the code your app shows now.",
-                code="invalid_token",
+            self.user_cache = None
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": cleaned_data.get("username")},
+                request=self.request,
             )
+            raise forms.ValidationError(LOGIN_FAILED, code="invalid_login")
         # django-otp marks the session as verified by this device when the user is logged in.
         user.otp_device = device
         return cleaned_data

@@ -9,7 +9,7 @@ import datetime
 import logging
 import re
 
-from django.core.cache import cache
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -25,6 +25,7 @@ from tracker.jobs.emails import (
     send_once,
 )
 from tracker.models import EmailLog, Organisation, Recommendation, Report, Subscription
+from tracker.ops.rate_limits import allow
 
 logger = logging.getLogger(__name__)
 
@@ -48,23 +49,29 @@ def describe_subject(subject: Subject) -> str:
 
 
 def allow_request(client: str, per_hour: int, now: datetime.datetime) -> bool:
-    """A fixed one-hour window per client address, counted in the shared cache.
+    """A fixed one-hour window per client address. Counted in the shared cache, or in this
+    process's memory while that cannot be reached (tracker/ops/rate_limits.py): the limit keeps
+    working while Redis is down. Inboxes are protected apart from it: each mailbox gets at most
+    CONFIRMATIONS_PER_ADDRESS_PER_DAY confirmation e-mails a day (counted in the e-mail log)."""
+    return allow(f"subscribe-rate:{client}:{now:%Y%m%d%H}", per_hour, 3600)
 
-    Fails open on purpose: while the cache (Redis) is unreachable, django-redis answers None and
-    the request is allowed, so an outage does not turn subscribers away. Inboxes stay protected
-    without it: a pending subscription gets at most one confirmation e-mail a day (the e-mail log).
-    """
-    key = f"subscribe-rate:{client}:{now:%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=3600)
-        count = 1
-    if count is None:
-        logger.warning("The rate-limit cache is unreachable; allowing a subscribe request.")
-        return True
-    return count <= per_hour
+
+def mailbox(address: str) -> tuple[str, str]:
+    """(local part without any +tag, domain), lowercased: "Ann+x@Example.org" → ("ann", …)."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return local.split("+", 1)[0], domain
+
+
+def confirmations_today(address: str, today: datetime.date) -> int:
+    """Confirmation e-mails recorded today for this mailbox, under any +tag of it."""
+    local, domain = mailbox(address)
+    candidates = EmailLog.objects.filter(
+        kind=EmailLog.Kind.SUBSCRIPTION_CONFIRMATION,
+        period_key__endswith=f"-{today.isoformat()}",
+        address__istartswith=local,
+        address__iendswith=f"@{domain}",
+    ).values_list("address", flat=True)
+    return sum(1 for logged in candidates if mailbox(logged) == (local, domain))
 
 
 def request_subscription(email: str, subject: Subject) -> Subscription:
@@ -149,6 +156,15 @@ def send_confirmation(subscription_id: int, today: datetime.date) -> SendResult:
         .first()
     )
     if subscription is None:
+        return SendResult()
+    already = EmailLog.objects.filter(
+        kind=EmailLog.Kind.SUBSCRIPTION_CONFIRMATION,
+        period_key=f"subscription-{subscription.pk}-{today.isoformat()}",
+    ).exists()
+    if not already and (
+        confirmations_today(subscription.email, today) >= settings.CONFIRMATIONS_PER_ADDRESS_PER_DAY
+    ):
+        logger.info("Confirmation for subscription %s held: daily limit reached.", subscription.pk)
         return SendResult()
     context = {
         "subscription": subscription,

@@ -8,7 +8,8 @@ commits, and explicitly after the overdue job, snapshots and `seed_demo`. A page
 when its version is the current one (both are read in one round trip), so no stale page outlives
 a change; entries expire after `PAGE_CACHE_SECONDS`.
 
-Never cached: anything but GET, requests carrying a session cookie (editors, owners' contacts),
+Never cached: anything but GET, requests from a logged-in session (editors, owners' contacts; a
+stray session cookie does not count),
 the admin, the API, the site search (any words make a page), subscription pages, downloads
 (`_export`), responses that set a cookie or used a CSRF token, and anything but a 200. The
 security middlewares outside this one (CSP, security headers) add their headers to every
@@ -21,15 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from collections import OrderedDict
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 
-from tracker.data_version import VERSION_KEY
+from tracker.data_version import VERSION_KEY, current_data_version
 
 EXCLUDED_PREFIXES = (
     "/admin/",
@@ -49,25 +51,30 @@ NOT_STORED_HEADERS = {
 CACHE_STATUS_HEADER = "X-Page-Cache"
 
 
-def data_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
-
-
 def cache_seconds() -> int:
     return getattr(settings, "PAGE_CACHE_SECONDS", 0)
+
+
+def has_logged_in_session(request) -> bool:
+    """True when the session cookie names a session with a logged-in user. A stray, expired or
+    made-up cookie does not count, so it cannot be used to get around the cache."""
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    try:
+        return SESSION_KEY in store
+    except Exception:  # a session store that cannot be read: treat as a reader who logged in
+        return True
 
 
 def is_cacheable_request(request) -> bool:
     return (
         request.method == "GET"
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and not request.path.startswith(EXCLUDED_PREFIXES)
         and "/subscribe/" not in request.path
         and "_export" not in request.GET
+        and not has_logged_in_session(request)
     )
 
 
@@ -129,7 +136,7 @@ class PublicPageCacheMiddleware:
         kept = self.local.get(key)
         from_memory = False
         if kept is not None and kept[0] > time.monotonic():
-            version = cache.get(VERSION_KEY) or data_version()
+            version = cache.get(VERSION_KEY) or current_data_version()
             if kept[1] == version:
                 entry, from_memory = kept[1:], True
             else:
@@ -138,7 +145,7 @@ class PublicPageCacheMiddleware:
             # One round trip: the page (stored with the version it was rendered under) and the
             # current version; a page from an older version is stale and rendered afresh.
             found = cache.get_many([key, VERSION_KEY])
-            version = found.get(VERSION_KEY) or data_version()
+            version = found.get(VERSION_KEY) or current_data_version()
             entry = found.get(key)
         if version is None:  # the shared cache cannot be reached: no version, so no cache
             return self.get_response(request)

@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -13,6 +13,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        if not settings.SITE_IS_LOCAL:
+            raise CommandError(
+                f"ensure_local_admin is for a tracker on this machine only, and SITE_URL is "
+                f"{settings.SITE_URL}. In production, create accounts with createsuperuser."
+            )
         password_file = settings.VAR_DIR / "admin-password"
         User = get_user_model()
         if not password_file.exists() or not User.objects.filter(username="admin").exists():
