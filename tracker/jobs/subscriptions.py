@@ -25,7 +25,6 @@ from tracker.jobs.emails import (
     send_once,
 )
 from tracker.models import EmailLog, Organisation, Recommendation, Report, Subscription
-from tracker.ops.rate_limits import allow
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +45,6 @@ def describe_subject(subject: Subject) -> str:
     if isinstance(subject, Report):
         return f"the report “{subject.title}”"
     return f"recommendations owned by {subject.name}"
-
-
-def allow_request(client: str, per_hour: int, now: datetime.datetime) -> bool:
-    """A fixed one-hour window per client address. Counted in the shared cache, or in this
-    process's memory while that cannot be reached (tracker/ops/rate_limits.py): the limit keeps
-    working while Redis is down. Inboxes are protected apart from it: each mailbox gets at most
-    CONFIRMATIONS_PER_ADDRESS_PER_DAY confirmation e-mails a day (counted in the e-mail log)."""
-    return allow(f"subscribe-rate:{client}:{now:%Y%m%d%H}", per_hour, 3600)
 
 
 def mailbox(address: str) -> tuple[str, str]:

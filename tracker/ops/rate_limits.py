@@ -1,10 +1,10 @@
 """Rate limits that keep counting while Redis is down.
 
 Counts live in the cache alias "rate_limits" (the shared Redis in production, set up not to
-swallow errors). When it cannot be reached, each process counts in its own memory instead (a memory cache
-of its own): a limit then applies per process rather than across all of them,
-which is looser, but never "no limit at all", as a cache that answers every read with a miss
-would be. Where no "rate_limits" alias is configured, the default cache is the shared one.
+swallow errors). When it cannot be reached, each process counts in a memory cache of its own
+instead: a limit then applies per process rather than across all of them, which is looser, but
+never "no limit at all", as a cache that answers every read with a miss would be. Where no
+"rate_limits" alias is configured, the default cache is the shared one.
 """
 
 import logging

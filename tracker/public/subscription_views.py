@@ -18,6 +18,7 @@ from tracker.jobs import subscriptions
 from tracker.jobs.digest_opt_out import contact_for_opt_out
 from tracker.models import Contact, Organisation, Recommendation, Report
 from tracker.ops.client_address import client_address
+from tracker.ops.rate_limits import allow
 
 
 class SubscribeForm(forms.Form):
@@ -53,9 +54,10 @@ def _subscribe(request, subject: Model):
     }
     form = SubscribeForm(request.POST or None)
     if request.method == "POST":
-        allowed = subscriptions.allow_request(
-            client_address(request) or "unknown", settings.SUBSCRIBE_RATE_PER_HOUR, timezone.now()
-        )
+        # Per client address per hour, counted while Redis is down too (tracker/ops/rate_limits.py).
+        # Inboxes are protected apart from it: see CONFIRMATIONS_PER_ADDRESS_PER_DAY.
+        window = f"{client_address(request) or 'unknown'}:{timezone.now():%Y%m%d%H}"
+        allowed = allow(f"subscribe-rate:{window}", settings.SUBSCRIBE_RATE_PER_HOUR, 3600)
         if not allowed:
             return render(request, "tracker/subscribe_limited.html", context, status=429)
         if form.is_valid():

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0007_watched_feeds_and_leads"),
+        ("tracker", "0008_headline_account"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

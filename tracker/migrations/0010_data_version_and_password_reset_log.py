@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0008_ledger_dates_and_contact_addresses"),
+        ("tracker", "0009_ledger_dates_and_contact_addresses"),
     ]
 
     operations = [
