@@ -32,3 +32,17 @@ def _fast_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # The API's rate limit (API_RATE) has its own tests; the rest of the suite is one busy client.
     settings.API_RATE = None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no request counted (the counts kept in memory outlive a test)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from tracker.ops.rate_limits import limits_cache
+
+    limits_cache.local.clear()
+    limits = settings.CACHES.get("rate_limits", {})
+    if limits.get("BACKEND", "").endswith("LocMemCache"):
+        caches["rate_limits"].clear()

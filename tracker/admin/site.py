@@ -77,6 +77,16 @@ class TokenForm(forms.Form):
 class TrackerAdminSite(admin.AdminSite):
     login_form = TwoFactorAuthenticationForm
     login_template = "admin/login_two_factor.html"
+    index_template = "admin/tracker_index.html"
+
+    def index(self, request, extra_context=None):
+        """Editors see how many drafts wait for review, with a link to the review queue."""
+        from tracker.models import StatusUpdate
+
+        extra_context = extra_context or {}
+        if request.user.has_perm("tracker.publish_statusupdate"):
+            extra_context["drafts_awaiting_review"] = StatusUpdate.objects.drafts().count()
+        return super().index(request, extra_context)
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and passed_second_factor(request.user)

@@ -321,6 +321,13 @@ class _Planner:
         if len(slug) > 80:
             self.error(row_number, "report_slug", "longer than 80 characters")
             ok = False
+        for column, value in (
+            ("report_title", title),
+            ("report_short_name", row.get("report_short_name", "")),
+        ):
+            if looks_like_formula(value):
+                self.error(row_number, column, formula_message(value))
+                ok = False
         if not title:
             self.error(row_number, "report_title", "empty; give the report's title")
             ok = False
@@ -508,6 +515,9 @@ class _Planner:
         return lead, supporting
 
     def organisation(self, row_number: int, column: str, name: str) -> PlannedOrganisation | None:
+        if looks_like_formula(name):
+            self.error(row_number, column, formula_message(name))
+            return None
         if len(name) > 200:
             self.error(row_number, column, f'"{name[:40]}…" is longer than 200 characters')
             return None
@@ -603,6 +613,21 @@ class _Planner:
         except ValueError:
             self.error(row_number, column, f'"{raw}" is not a real date')
             return None
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: str) -> bool:
+    """A name a spreadsheet would run as a formula when the data is opened again."""
+    return value.startswith(FORMULA_STARTS)
+
+
+def formula_message(value: str) -> str:
+    return (
+        f'"{value[:40]}" starts with "{value[:1]}", which spreadsheets run as a formula; '
+        "write the name as it is published"
+    )
 
 
 def plan_import(content: bytes | str) -> ImportPlan:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.urls import reverse
 
 from tracker.jobs.digest_opt_out import opt_out_url
 from tracker.jobs.emails import (
@@ -139,6 +140,11 @@ def gather(on: datetime.date) -> WeekFacts:
     return facts
 
 
+def sends_real_email() -> bool:
+    """True unless e-mails are written to files or kept in memory (local use and tests)."""
+    return settings.EMAIL_BACKEND.endswith("smtp.EmailBackend")
+
+
 def lookahead() -> datetime.timedelta:
     return datetime.timedelta(days=settings.DIGEST_LOOKAHEAD_DAYS)
 
@@ -146,6 +152,11 @@ def lookahead() -> datetime.timedelta:
 def _context(facts: WeekFacts, contact: Contact, week: str) -> dict:
     return {
         "contact": contact,
+        # Contacts with a login can draft an update for an editor to publish.
+        "draft_url": absolute_url(reverse("admin:tracker_statusupdate_add"))
+        if contact.user_id
+        else "",
+        "editors_email": settings.TRACKER_EDITORS_EMAIL,
         "week": week,
         "on": facts.on,
         "lookahead_days": settings.DIGEST_LOOKAHEAD_DAYS,
@@ -158,6 +169,8 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
     facts = gather(week_start)
     week = iso_week_key(week_start)
     contacts = Contact.objects.filter(receives_digest=True).select_related("organisation")
+    if sends_real_email():
+        contacts = contacts.filter(is_demo=False)  # fictional contacts are never e-mailed
     outgoing = []
     rendered = {}  # the shared lists, rendered when the first e-mail that needs them is built
     for contact in contacts.order_by("pk"):
@@ -202,7 +215,11 @@ def _builder(name: str, contact: Contact, context: dict, rendered: dict):
                 rendered[key] = _render_lists(SHARED_LISTS[name], context)
             message_context = context | rendered[key]
         return make_message(
-            name, contact.email, message_context, unsubscribe_url=opt_out_url(contact)
+            name,
+            contact.email,
+            message_context,
+            unsubscribe_url=opt_out_url(contact),
+            reply_to=settings.TRACKER_EDITORS_EMAIL or None,
         )
 
     return build

@@ -43,7 +43,11 @@ def render_part(template: str, context: dict) -> str:
 
 
 def make_message(
-    name: str, to: str, context: dict, unsubscribe_url: str | None = None
+    name: str,
+    to: str,
+    context: dict,
+    unsubscribe_url: str | None = None,
+    reply_to: str | None = None,
 ) -> EmailMultiAlternatives:
     if unsubscribe_url:
         context = {**context, "unsubscribe_url": unsubscribe_url}
@@ -55,7 +59,12 @@ def make_message(
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [to],
+        headers=headers,
+        reply_to=[reply_to] if reply_to else None,
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -51,10 +51,13 @@ class FallbackCache:
                 return 1
 
         try:
-            return increment(self.shared)
+            counted = increment(self.shared)
         except Exception:
+            counted = None
+        if counted is None:  # an error, raised or (by a cache that hides them) answered as None
             logger.warning("The shared rate-limit cache is unreachable; counting locally.")
-            return increment(self.local)
+            counted = increment(self.local)
+        return counted
 
 
 limits_cache = FallbackCache()
