@@ -270,7 +270,15 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DJANGO_SECRET_KEY", "DJANGO_DEBUG", "SITE_URL", "DJANGO_ALLOWED_HOSTS"}
+        if key
+        not in {
+            "DJANGO_SECRET_KEY",
+            "DJANGO_DEBUG",
+            "SITE_URL",
+            "DJANGO_ALLOWED_HOSTS",
+            # Set by the browser tests in this process; never in a deployment.
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, str(ROOT / "manage.py"), *args],

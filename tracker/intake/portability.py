@@ -35,6 +35,8 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from tracker.models import DataVersion
+
 FORMAT = "recommendation-tracker-export"
 FORMAT_VERSION = 1
 # The apps whose migrations decide the shape of the exported rows.
@@ -50,7 +52,8 @@ def exported_models() -> list[type[models.Model]]:
     tracker_models = [
         model
         for model in apps.get_app_config("tracker").get_models()
-        if model._meta.managed and not model._meta.proxy
+        # The page cache's data version is bookkeeping, not data: each database keeps its own.
+        if model._meta.managed and not model._meta.proxy and model is not DataVersion
     ]
     return [Group, get_user_model(), *tracker_models, LogEntry]
 
