@@ -490,8 +490,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Inquiry recommendations tracker API",
     "DESCRIPTION": "Read-only open data: reports, recommendations with their status, response and "
     "timeliness, owners, deadlines and published status updates. Every response carries the day "
-    "its data is as of; every object carries the URL of its public page.",
-    "VERSION": "1",
+    "its data is as of; every object carries the URL of its public page. Version 1.1 added, "
+    "without changing any field: recommendations' plain_summary, due_date, deadline_state and "
+    "days_late, and reports' alternative_names.",
+    "VERSION": "1.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -366,3 +366,27 @@ def test_query_count_does_not_grow_with_recommendations(
         with django_assert_max_num_queries(6):
             response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_version_1_1_adds_the_split_deadline_and_plain_summary_and_keeps_every_field(
+    client, data
+):
+    first = get_json(client, "/api/recommendations/")["results"][0]
+    second = get_json(client, "/api/recommendations/")["results"][1]
+    report = get_json(client, "/api/reports/")["results"][0]
+
+    assert (first["due_date"], first["deadline_state"], first["days_late"]) == (
+        "2025-12-31",
+        "Overdue",
+        327,
+    )
+    assert (second["due_date"], second["deadline_state"], second["days_late"]) == (
+        "2027-12-31",
+        "Due",
+        None,
+    )
+    assert first["plain_summary"] == ""
+    assert report["alternative_names"] == []
+    # The fields of version 1 are all still there.
+    assert {"is_overdue", "oldest_overdue_due_date", "next_due_date", "status_on"} <= set(first)
+    assert client.get("/api/schema/").content.decode().count("version: '1.1'") == 1

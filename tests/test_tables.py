@@ -1,6 +1,7 @@
 """The recommendation table: filters, sorting, pagination, safe downloads of the filtered rows."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -49,7 +50,7 @@ def body(response) -> bytes:
 
 
 def csv_rows(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(body(response).decode())))
+    return list(csv.DictReader(io.StringIO(body(response).decode("utf-8-sig"))))
 
 
 @pytest.mark.parametrize(
@@ -172,7 +173,7 @@ def test_csv_holds_exactly_the_filtered_rows_with_their_as_of_date(client, sampl
     response = download(client, "owner=example-lead", "csv")
 
     assert response["Content-Type"].startswith("text/csv")
-    assert "recommendations-as-of-2026-11-23.csv" in response["Content-Disposition"]
+    assert "recommendations-example-lead-as-of-2026-11-23.csv" in response["Content-Disposition"]
     rows = csv_rows(response)
     assert [(row["Report"], row["No."]) for row in rows] == [("Test", "1"), ("Second", "1")]
     first = rows[0]
@@ -248,12 +249,13 @@ def built_in_memory(export_format: str, as_of: str = "") -> bytes:
     """The download as tablib built it in memory from the whole table, before it was streamed."""
     with time_machine.travel(NOW, tick=False):
         day = parse_as_of(as_of)
-        table = tables.RecommendationTable(tables.table_queryset(day), as_of=day)
+        table = tables.RecommendationTable(tables.table_queryset(day, for_download=True), as_of=day)
     values = table.as_values(spreadsheet_safe=export_format == "csv")
     dataset = tablib.Dataset(headers=next(values))
     for row in values:
         dataset.append(row)
-    return dataset.export(export_format).encode()
+    bom = tables.CSV_BOM if export_format == "csv" else ""
+    return (bom + dataset.export(export_format)).encode()
 
 
 @pytest.mark.parametrize("export_format", ["csv", "json"])
@@ -282,7 +284,9 @@ def test_downloads_are_written_a_chunk_of_rows_at_a_time(
 
 
 def test_an_empty_download_still_has_its_header_row(client, sample):
-    assert body(download(client, "q=nothing-matches-this", "csv")).startswith(b"Report,No.,")
+    assert body(download(client, "q=nothing-matches-this", "csv")).startswith(
+        b"\xef\xbb\xbfReport,No.,"
+    )
     assert body(download(client, "q=nothing-matches-this", "json")) == b"[]"
 
 
@@ -344,3 +348,85 @@ def test_the_body_rows_are_what_the_template_loop_wrote(dangerous):
     assert written.replace("\n      ", "") == looped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in written
     assert written.count("<tr>") == len(table.data) > 0
+
+
+def test_csv_starts_with_a_bom_and_splits_the_deadline_into_columns(client, sample):
+    response = download(client, "report=test-inquiry", "csv")
+
+    content = body(response)
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    overdue = rows[0]
+    assert overdue["Due date"] == "2025-12-31"
+    assert overdue["Deadline state"] == "Overdue"
+    assert overdue["Days late"] == "327"
+    assert overdue["Deadline"] == "Overdue: due 31 December 2025, 327 days overdue"
+    assert overdue["Status date"] == "2024-01-10"
+    assert overdue["Supporting owners"] == "Example Department Wales"
+    assert overdue["Source URLs"] == "https://example.org/update"
+    assert overdue["Format version"] == "2"
+    unknown = rows[1]
+    assert (unknown["Due date"], unknown["Deadline state"], unknown["Days late"]) == (
+        "",
+        "No deadline set",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("", "recommendations-as-of-2026-11-23.csv"),
+        (
+            "report=test-inquiry&overdue=yes",
+            "recommendations-test-inquiry-overdue-as-of-2026-11-23.csv",
+        ),
+        (
+            "status=in_progress&overdue=no",
+            "recommendations-in_progress-not-overdue-as-of-2026-11-23.csv",
+        ),
+        ("q=Example authority", "recommendations-matching-example-authority-as-of-2026-11-23.csv"),
+        ("as_of=2025-04-15", "recommendations-as-of-2025-04-15.csv"),
+    ],
+)
+def test_the_file_name_says_the_filters_and_the_day(client, sample, query, name):
+    response = download(client, query, "csv")
+
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
+
+def test_xlsx_dates_are_date_cells(client, sample):
+    response = download(client, "report=test-inquiry", "xlsx")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows())
+    headers = [cell.value for cell in rows[0]]
+    due = rows[1][headers.index("Due date")]
+    last_update = rows[1][headers.index("Last update")]
+    assert due.is_date
+    assert due.value.date() == datetime.date(2025, 12, 31)
+    assert last_update.is_date
+    assert rows[1][headers.index("Days late")].value == 327
+
+
+def test_json_keeps_its_keys_and_adds_the_new_ones(client, sample):
+    rows = json.loads(body(download(client, "report=test-inquiry", "json")))
+
+    assert list(rows[0])[:13] == [
+        "Report",
+        "No.",
+        "Recommendation",
+        "Lead owner",
+        "Response",
+        "Status",
+        "Deadline",
+        "Last update",
+        "Report title",
+        "Kind of wording",
+        "Wording",
+        "Page",
+        "Data as of",
+    ]
+    assert rows[0]["Due date"] == "2025-12-31"
+    assert rows[0]["Days late"] == 327
+    assert rows[0]["Format version"] == 2

@@ -1,6 +1,7 @@
 """What each API object says. Only public facts: no contacts, no drafts, no editors' names."""
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +15,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
+from tracker.public.tables import timeliness
 
 
 def absolute(serializer: serializers.Serializer, path: str) -> str:
@@ -39,6 +41,11 @@ class ReportSerializer(serializers.ModelSerializer):
     status_counts = serializers.SerializerMethodField(
         help_text="Number of recommendations at each implementation status."
     )
+    alternative_names = serializers.ListField(
+        source="alternative_name_list",
+        child=serializers.CharField(),
+        help_text="Other names the report goes by (added in version 1.1).",
+    )
 
     class Meta:
         model = Report
@@ -52,6 +59,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "government_response_on",
             "government_response_url",
             "summary",
+            "alternative_names",
             "recommendation_count",
             "overdue_count",
             "status_counts",
@@ -171,6 +179,17 @@ class RecommendationSerializer(serializers.ModelSerializer):
     last_update_on = serializers.DateField(
         allow_null=True, help_text="The date the latest published update describes."
     )
+    # Added in version 1.1: the deadline as the table's downloads split it (one definition,
+    # tracker.public.tables.timeliness), and the plain summary.
+    due_date = serializers.SerializerMethodField(
+        help_text="The oldest overdue deadline's due date, or else the next open one's."
+    )
+    deadline_state = serializers.SerializerMethodField(
+        help_text="“Overdue”, “Due”, “No deadline set” or “No open deadline”."
+    )
+    days_late = serializers.SerializerMethodField(
+        help_text="Days since an overdue deadline's due date; null when none is overdue."
+    )
     owners = OwnershipSerializer(source="ownerships", many=True)
     url = serializers.SerializerMethodField(help_text="The recommendation's public page.")
     api_url = serializers.SerializerMethodField()
@@ -183,6 +202,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "label",
             "title",
             "title_is_official",
+            "plain_summary",
             "text",
             "text_kind",
             "text_source_url",
@@ -201,11 +221,28 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "oldest_overdue_due_date",
             "next_due_date",
             "has_deadline",
+            "due_date",
+            "deadline_state",
+            "days_late",
             "last_update_on",
             "owners",
             "url",
             "api_url",
         ]
+
+    def _timeliness(self, recommendation: Recommendation):
+        return timeliness(recommendation, self.context["request"].as_of.day)
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_due_date(self, recommendation: Recommendation):
+        return self._timeliness(recommendation)[1]
+
+    def get_deadline_state(self, recommendation: Recommendation) -> str:
+        return self._timeliness(recommendation)[0]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_days_late(self, recommendation: Recommendation):
+        return self._timeliness(recommendation)[2]
 
     def get_label(self, recommendation: Recommendation) -> str:
         return f"{recommendation.report.short_name} {recommendation.number}"

@@ -10,18 +10,19 @@ from collections.abc import Iterator
 
 import django_tables2 as tables
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import slugify
 from django_tables2.data import TableQuerysetData
 from django_tables2.export import TableExport
 from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.utils import signature
 from tablib.formats._json import serialize_objects_handler
 
-from tracker.as_of import AsOf, recommendations_as_of
-from tracker.models import ImplementationStatus, ResponseKind
+from tracker.as_of import AsOf, published_updates_as_of, recommendations_as_of
+from tracker.models import ImplementationStatus, Ownership, ResponseKind
 from tracker.public.headlines import with_lead_owner
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
@@ -113,6 +114,12 @@ class BaseTable(tables.Table):
             yield [neutralise_formula(value) for value in row] if spreadsheet_safe else row
 
 
+# The downloads' columns: 2 added due date, deadline state, days late, status date, supporting
+# owners and source URLs, and wrote dates as dates (XLSX date cells).
+DOWNLOAD_FORMAT_VERSION = 2
+# CSV downloads start with a byte-order mark, so that Excel reads them as UTF-8.
+CSV_BOM = "\ufeff"
+
 # A download is read from the database and written out this many rows at a time.
 ROWS_PER_CHUNK = 100
 
@@ -160,6 +167,7 @@ class SpreadsheetSafeExport(TableExport):
 def csv_chunks(values: Iterator[list]) -> Iterator[str]:
     """The header row and the rows as CSV, as tablib writes them, a chunk of rows at a time."""
     buffer = io.StringIO()
+    buffer.write(CSV_BOM)
     writer = csv.writer(buffer)
     for number, row in enumerate(values, start=1):
         writer.writerow(row)
@@ -185,6 +193,25 @@ def json_chunks(values: Iterator[list]) -> Iterator[str]:
             parts = []
     parts.append("]")
     yield "".join(parts)
+
+
+# The filters named in a download's file name, in this order.
+FILENAME_FILTERS = ("report", "owner", "status", "response", "overdue", "q")
+
+
+def export_filename(params, day: datetime.date, export_format: str) -> str:
+    """The filters and the day in the name: “recommendations-casey-audit-overdue-as-of-….csv”."""
+    parts = ["recommendations"]
+    for name in FILENAME_FILTERS:
+        value = slugify(params.get(name, ""))[:40]
+        if not value:
+            continue
+        if name == "overdue":
+            value = "overdue" if value == "yes" else "not-overdue"
+        elif name == "q":
+            value = f"matching-{value}"
+        parts.append(value)
+    return f"{'-'.join(parts)}-as-of-{day.isoformat()}.{export_format}"
 
 
 class PageQuerysetData(TableQuerysetData):
@@ -217,9 +244,29 @@ class PageQuerysetData(TableQuerysetData):
         return self._in_stable_order().iterator(chunk_size=ROWS_PER_CHUNK)
 
 
-def table_queryset(as_of: AsOf) -> QuerySet:
-    """Recommendations with their as-of figures and their lead owner, for the table."""
-    return with_lead_owner(recommendations_as_of(as_of).select_related("report"))
+def table_queryset(as_of: AsOf, for_download: bool = False) -> QuerySet:
+    """Recommendations with their as-of figures and their lead owner, for the table; for a
+    download, also their supporting owners and their published updates' sources (two queries
+    for each chunk of rows)."""
+    rows = with_lead_owner(recommendations_as_of(as_of).select_related("report"))
+    if not for_download:
+        return rows
+    return rows.prefetch_related(
+        Prefetch(
+            "ownerships",
+            queryset=Ownership.objects.filter(role=Ownership.Role.SUPPORTING)
+            .select_related("organisation")
+            .order_by("organisation__name"),
+            to_attr="supporting_ownerships",
+        ),
+        Prefetch(
+            "updates",
+            queryset=published_updates_as_of(as_of)
+            .only("id", "recommendation_id", "source_url", "describes_on", "published_at")
+            .order_by("-describes_on", "-published_at", "-pk"),
+            to_attr="published_updates",
+        ),
+    )
 
 
 class RecommendationTable(BaseTable):
@@ -256,6 +303,19 @@ class RecommendationTable(BaseTable):
     wording = tables.Column(accessor="text", verbose_name="Wording", visible=False, default="")
     page = tables.Column(accessor="pk", verbose_name="Page", visible=False)
     as_of = tables.Column(accessor="pk", verbose_name="Data as of", visible=False)
+    # Export only, added in download format 2: the deadline and status as separate cells, the
+    # supporting owners and the sources (see /data/#fields).
+    due_date = tables.Column(accessor="pk", verbose_name="Due date", visible=False)
+    deadline_state = tables.Column(accessor="pk", verbose_name="Deadline state", visible=False)
+    days_late = tables.Column(accessor="pk", verbose_name="Days late", visible=False)
+    status_date = tables.Column(
+        accessor="status_then_on", verbose_name="Status date", visible=False, default=None
+    )
+    supporting_owners = tables.Column(
+        accessor="pk", verbose_name="Supporting owners", visible=False
+    )
+    source_urls = tables.Column(accessor="pk", verbose_name="Source URLs", visible=False)
+    format_version = tables.Column(accessor="pk", verbose_name="Format version", visible=False)
 
     class Meta(BaseTable.Meta):
         sequence = (
@@ -325,8 +385,41 @@ class RecommendationTable(BaseTable):
     def render_last_update(self, value) -> str:
         return uk_date(value)
 
-    def value_last_update(self, value) -> str:
-        return value.isoformat() if value else ""
+    def value_last_update(self, value) -> datetime.date | str:
+        # A date (a date cell in XLSX; YYYY-MM-DD in CSV and JSON).
+        return value or ""
+
+    def value_due_date(self, record) -> datetime.date | str:
+        return timeliness(record, self.as_of.day)[1] or ""
+
+    def value_deadline_state(self, record) -> str:
+        return timeliness(record, self.as_of.day)[0]
+
+    def value_days_late(self, record) -> int | str:
+        days = timeliness(record, self.as_of.day)[2]
+        return "" if days is None else days
+
+    def value_status_date(self, value) -> datetime.date | str:
+        return value or ""
+
+    def value_supporting_owners(self, record) -> str:
+        """Names joined with “; ”, from the download's prefetched ownerships."""
+        ownerships = getattr(record, "supporting_ownerships", None)
+        if ownerships is None:
+            return ""
+        return "; ".join(o.organisation.name for o in ownerships)
+
+    def value_source_urls(self, record) -> str:
+        """The wording's source and the published updates' sources, oldest first, joined with
+        a space (addresses hold no spaces)."""
+        urls = [record.text_source_url] if record.text_source_url else []
+        for update in reversed(getattr(record, "published_updates", [])):
+            if update.source_url and update.source_url not in urls:
+                urls.append(update.source_url)
+        return " ".join(urls)
+
+    def value_format_version(self) -> int:
+        return DOWNLOAD_FORMAT_VERSION
 
     def value_page(self, record) -> str:
         return settings.SITE_URL + record.get_absolute_url()
@@ -335,13 +428,35 @@ class RecommendationTable(BaseTable):
         return self.as_of.day.isoformat()
 
 
+class DeadlineState:
+    OVERDUE = "Overdue"
+    DUE = "Due"
+    NO_DEADLINE = "No deadline set"
+    NONE_OPEN = "No open deadline"
+
+
+def timeliness(record, day: datetime.date) -> tuple[str, datetime.date | None, int | None]:
+    """A table row's deadline as (state, due date, days late): the oldest overdue deadline, or
+    else the next open one. The one reading of the row's timeliness annotations, shown in the
+    table's Deadline column and split into columns in the downloads."""
+    if record.is_overdue:
+        return (
+            DeadlineState.OVERDUE,
+            record.oldest_overdue_due,
+            (day - record.oldest_overdue_due).days,
+        )
+    if record.next_due:
+        return DeadlineState.DUE, record.next_due, None
+    if not record.has_deadline:
+        return DeadlineState.NO_DEADLINE, None, None
+    return DeadlineState.NONE_OPEN, None, None
+
+
 def describe_timeliness(record, day: datetime.date) -> str:
     """“Overdue: due 31 December 2025, 327 days” / “Due 31 December 2026” / “No deadline set”."""
-    if record.is_overdue:
-        days = (day - record.oldest_overdue_due).days
-        return f"Overdue: due {uk_date(record.oldest_overdue_due)}, {days} days overdue"
-    if record.next_due:
-        return f"Due {uk_date(record.next_due)}"
-    if not record.has_deadline:
-        return "No deadline set"
-    return "No open deadline"
+    state, due, days = timeliness(record, day)
+    if state == DeadlineState.OVERDUE:
+        return f"Overdue: due {uk_date(due)}, {days} days overdue"
+    if state == DeadlineState.DUE:
+        return f"Due {uk_date(due)}"
+    return state

@@ -58,6 +58,7 @@ from tracker.public.tables import (
     PageQuerysetData,
     RecommendationTable,
     SpreadsheetSafeExport,
+    export_filename,
     table_queryset,
 )
 
@@ -198,7 +199,7 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return table_queryset(self.as_of)
+        return table_queryset(self.as_of, for_download=bool(self.request.GET.get("_export")))
 
     def get_paginate_by(self, table_data) -> int:
         # `?per_page=` (checked in `dispatch`) sizes the view's pages as well as the table's, so
@@ -220,7 +221,8 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
         return {"as_of": self.as_of}
 
     def get_export_filename(self, export_format: str) -> str:
-        return f"recommendations-as-of-{self.as_of.day.isoformat()}.{export_format}"
+        """“recommendations-casey-audit-overdue-as-of-2026-12-05.csv”: the filters, then the day."""
+        return export_filename(self.request.GET, self.as_of.day, export_format)
 
     def get_dataset_kwargs(self):
         return {"title": f"As of {self.as_of.day.isoformat()}"}

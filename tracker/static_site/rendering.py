@@ -182,7 +182,7 @@ class TablePages:
             for pk, entry in self.plan.recommendations.items()
             if entry.report in reports or owners.intersection(entry.owners)
         }
-        rows = table_queryset(self.as_of)
+        rows = table_queryset(self.as_of, for_download=True)
         if not every_row:
             rows = rows.filter(pk__in=needed)
         self.rows = list(rows)
