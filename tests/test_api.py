@@ -368,9 +368,7 @@ def test_query_count_does_not_grow_with_recommendations(
         assert response.status_code == 200, url
 
 
-def test_version_1_1_adds_the_split_deadline_and_plain_summary_and_keeps_every_field(
-    client, data
-):
+def test_version_1_1_adds_the_split_deadline_and_plain_summary_and_keeps_every_field(client, data):
     first = get_json(client, "/api/recommendations/")["results"][0]
     second = get_json(client, "/api/recommendations/")["results"][1]
     report = get_json(client, "/api/reports/")["results"][0]

@@ -45,6 +45,8 @@ from tracker.public.facts import (
 )
 from tracker.public.filters import RecommendationFilter
 from tracker.public.owner_roles import owned_recommendations
+from tracker.public.owner_table import COLUMNS as OWNER_COLUMNS
+from tracker.public.owner_table import InvalidSort, owner_table
 from tracker.public.scorecards import (
     STATUS_ORDER,
     combined,
@@ -302,11 +304,19 @@ def owner_list(request):
     for recommendation in silent:
         recommendation.lead_owner = leads.get(recommendation.pk)
         recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+    query = {k: v for k, v in request.GET.items() if k != "sort"}
+    try:
+        table = owner_table(owner_records(as_of, standing=standing), request.GET.get("sort"), query)
+    except InvalidSort as error:
+        return bad_request(request, str(error))
+    shown = {column.key for column in table["columns"]}
     return render(
         request,
         "tracker/owner_list.html",
         {
-            "records": owner_records(as_of, standing=standing),
+            **table,
+            "sorted_by": next((c for c in table["columns"] if c.sorted), None),
+            "dropped": [c.heading for c in OWNER_COLUMNS if c.key not in shown],
             "silent": silent,
             "silent_total": silent_total,
             "silence_days": settings.SILENCE_DAYS,
