@@ -46,6 +46,7 @@ bench-data: install ## Make the benchmark databases: 150 fictional inquiries, an
 bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; see docs/benchmarks.md)
 	$(BIN)/python bench/query_counts.py; \
 	$(BIN)/python bench/http_pages.py; \
+	$(BIN)/python bench/search.py; \
 	$(BIN)/python bench/jobs.py; \
 	$(BIN)/python bench/published_view.py; \
 	$(BIN)/python bench/leads.py
