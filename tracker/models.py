@@ -29,7 +29,11 @@ SEARCH_CONFIG = "english"
 
 def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
     """One weighted tsvector over the fields given as (field, weight A to D). The same expression
-    backs a GIN index and the search query, so PostgreSQL reads the index."""
+    backs a GIN index and the search query, so PostgreSQL reads the index.
+
+    The GIN indexes (`SEARCH_INDEXES`) exist on PostgreSQL only, outside the models' state
+    (migration 0009), so that SQLite, which rebuilds a table to alter it, never tries to make
+    them. A change to a vector needs a migration that drops and re-creates its index."""
     parts = [
         SearchVector(field, weight=weight, config=SEARCH_CONFIG)
         for field, weight in weighted_fields
@@ -42,6 +46,14 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
 
 RECOMMENDATION_SEARCH_VECTOR = search_vector(("title", "A"), ("plain_summary", "A"), ("text", "B"))
 UPDATE_SEARCH_VECTOR = search_vector(("summary", "B"))
+# (model name, index) for each search index: made on PostgreSQL by migration 0009.
+SEARCH_INDEXES = [
+    ("recommendation", GinIndex(RECOMMENDATION_SEARCH_VECTOR, name="recommendation_search")),
+    (
+        "statusupdate",
+        GinIndex(UPDATE_SEARCH_VECTOR, condition=Q(state="published"), name="update_search"),
+    ),
+]
 
 # A recommendation's plain summary is read first on its page: about 40 words at most.
 PLAIN_SUMMARY_MAX_WORDS = 45
@@ -508,10 +520,6 @@ class Recommendation(TimeStampedModel):
 
     class Meta:
         ordering = ["report__published_on", "report__slug", "number"]
-        indexes = [
-            # The site search (PostgreSQL only: see migration 0006).
-            GinIndex(RECOMMENDATION_SEARCH_VECTOR, name="recommendation_search"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "number"], name="recommendation_number_unique_in_report"
@@ -1019,8 +1027,6 @@ class StatusUpdate(TimeStampedModel):
                 condition=Q(state="published"),
                 name="update_published_newest",
             ),
-            # The site search's updates (PostgreSQL only: see migration 0006).
-            GinIndex(UPDATE_SEARCH_VECTOR, condition=Q(state="published"), name="update_search"),
         ]
         constraints = [
             models.CheckConstraint(
