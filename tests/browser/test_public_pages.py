@@ -3,9 +3,11 @@
 import csv
 import io
 import re
+from unittest import mock
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.db import OperationalError
 from playwright.sync_api import expect
 
 from tests.factories_pages import build_reports
@@ -25,6 +27,12 @@ PAGE_TYPES = [
     "/data/",
     "/methodology/",
     "/?as_of=not-a-date",
+    "/search/?q=example",
+    "/search/?q=zzzunfound",
+    "/search/?q=" + "x" * 201,
+    "/owners/?sort=-overdue",
+    "/reports/test-inquiry/1/subscribe/",
+    "/no-such-page/",
 ]
 WCAG_22_AA = {
     "runOnly": {
@@ -68,6 +76,51 @@ def test_axe_finds_no_wcag_violations_on_any_page_type(live_server, sample, new_
             failures[path] = describe(violations)
 
     assert failures == {}
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "mobile"])
+@pytest.mark.parametrize(
+    ("error", "status"), [(RuntimeError("broken"), 500), (OperationalError("down"), 503)]
+)
+def test_axe_finds_no_wcag_violations_on_the_500_and_503_pages(
+    live_server, sample, new_page, viewport, error, status
+):
+    page = new_page(viewport, bypass_csp=True)
+    with mock.patch("tracker.public.views.render", side_effect=error):
+        response = page.goto(live_server.url + "/methodology/")
+
+    assert response.status == status
+    expect(page.get_by_role("link", name="Exit this page")).to_be_visible()
+    expect(page.get_by_role("search")).to_be_visible()
+    violations = Axe().run(page, options=WCAG_22_AA).response["violations"]
+    assert violations == [], describe(violations)
+
+
+def test_tables_fit_and_tap_targets_are_big_enough(live_server, sample, new_page):
+    """At 1280 px no table scrolls sideways; at tablet width rows stack with their labels and
+    the sort links are gone; every navigation link is at least 24 px tall (WCAG 2.5.8)."""
+    page = new_page("desktop")
+    for path in ["/reports/", "/recommendations/", "/owners/", "/owners/example-lead/"]:
+        page.goto(live_server.url + path)
+        for container in page.locator(".table-container").all():
+            fits = container.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+            assert fits, path
+    heights = page.locator(".site-nav a").evaluate_all(
+        "links => links.map(a => a.getBoundingClientRect().height)"
+    )
+    assert min(heights) >= 24
+
+    tablet = new_page("desktop")
+    tablet.set_viewport_size({"width": 768, "height": 1024})
+    tablet.goto(live_server.url + "/recommendations/")
+    expect(tablet.locator("thead").first).to_be_hidden()
+    expect(tablet.locator('td[data-label="Status"]').first).to_be_visible()
+    assert (
+        tablet.locator("thead a").evaluate_all(
+            "links => links.filter(a => a.offsetParent !== null).length"
+        )
+        == 0
+    )
 
 
 def test_axe_finds_no_wcag_violations_on_the_overview_of_many_reports(
@@ -171,7 +224,7 @@ def test_journey_dashboard_filter_recommendation_and_download(
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").click()
     download = download_info.value
-    with open(download.path(), encoding="utf-8") as downloaded:
+    with open(download.path(), encoding="utf-8-sig") as downloaded:
         rows = list(csv.DictReader(io.StringIO(downloaded.read())))
     assert [row["Recommendation"] for row in rows] == ["Create an example authority"]
 
