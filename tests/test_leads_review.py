@@ -324,3 +324,24 @@ def test_the_oversight_digest_lists_waiting_leads_per_recommendation_and_failing
         assert LEAD_TITLE in part
         assert "Fictional broken feed: 2 failures in a row, never read." in part
     assert f"/admin/tracker/lead/?recommendation={lead.recommendations.first().pk}&" in message.body
+
+
+def test_an_editor_queues_a_fetch_of_chosen_feeds_now(client, editor, monkeypatch):
+    queued = []
+
+    class FakeTask:
+        def delay(self, feed_id):
+            queued.append(feed_id)
+
+    monkeypatch.setattr(
+        "tracker.admin.leads.task_named",
+        lambda name: FakeTask() if name == "tracker.watch_sources" else None,
+    )
+    feeds = [WatchedFeedFactory(), WatchedFeedFactory(active=False), WatchedFeedFactory()]
+    response = client.post(
+        reverse("admin:tracker_watchedfeed_changelist"),
+        {"action": "fetch_now", "_selected_action": [feeds[0].pk, feeds[1].pk]},
+        follow=True,
+    )
+    assert "Queued 2 feed(s)." in response.content.decode()
+    assert sorted(queued) == sorted([feeds[0].pk, feeds[1].pk])

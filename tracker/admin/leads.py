@@ -18,6 +18,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from tracker.enqueue import task_named
 from tracker.leads.review import LeadReviewError, dismiss, turn_into_update
 from tracker.leads.terms import default_watch_terms
 from tracker.models import Lead, LeadMatch, Recommendation, WatchedFeed
@@ -51,6 +52,7 @@ class WatchedFeedAdmin(admin.ModelAdmin):
     ]
     list_filter = ["active", FailingFilter, "default_kind"]
     search_fields = ["name", "publisher", "url"]
+    actions = ["fetch_now"]
     readonly_fields = [
         "health",
         "last_fetched_at",
@@ -85,6 +87,29 @@ class WatchedFeedAdmin(admin.ModelAdmin):
             else ""
         )
         return f"Failing ({feed.failure_count} in a row): {feed.last_error}{retry}"
+
+    @admin.action(description="Fetch the selected feeds now (even if paused or waiting to retry)")
+    def fetch_now(self, request, queryset):
+        task = task_named("tracker.watch_sources")
+        queued = 0
+        try:
+            for feed in queryset:
+                task.delay(feed.pk)
+                queued += 1
+        except Exception as error:  # the broker is down: say so, the schedule will run anyway
+            self.message_user(
+                request,
+                f"Could not queue the fetch ({type(error).__name__}); {queued} feed(s) queued. "
+                "Run `manage.py watch_sources --feed ID` or wait for the next scheduled run.",
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            f"Queued {queued} feed(s). The worker fetches them in a moment: reload this page to "
+            "see their health and the leads waiting.",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="Leads waiting", ordering="waiting")
     def waiting_leads(self, feed):
