@@ -14,13 +14,14 @@ from tests.factories import (
     OrganisationFactory,
     OwnershipFactory,
     RecommendationFactory,
+    StatusUpdateFactory,
     make_contact_user,
     make_editor,
 )
 from tests.factories_leads import LeadFactory, LeadMatchFactory, WatchedFeedFactory
 from tracker.jobs.digests import plan_digests
 from tracker.leads.review import LeadReviewError, dismiss, turn_into_update
-from tracker.models import Check, Lead, Source, StatusUpdate, WatchedFeed
+from tracker.models import Check, Lead, Recommendation, Source, StatusUpdate, WatchedFeed
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +346,22 @@ def test_an_editor_queues_a_fetch_of_chosen_feeds_now(client, editor, monkeypatc
     )
     assert "Queued 2 feed(s)." in response.content.decode()
     assert sorted(queued) == sorted([feeds[0].pk, feeds[1].pk])
+
+
+def test_a_draft_for_a_recommendation_not_being_implemented_carries_its_reason(editor, lead):
+    recommendation = lead.recommendations.get(title="Mandatory reporting")
+    StatusUpdateFactory(
+        recommendation=recommendation,
+        status="not_being_implemented",
+        reason="dropped",
+        reason_detail="A fictional reason.",
+        published=True,
+    )
+    Recommendation.objects.filter(pk=recommendation.pk).update(status="not_being_implemented")
+    recommendation.refresh_from_db()
+    draft = turn_into_update(lead, recommendation, editor, datetime.date(2026, 11, 20))
+    assert (draft.status, draft.reason, draft.reason_detail) == (
+        "not_being_implemented",
+        "dropped",
+        "A fictional reason.",
+    )

@@ -12,7 +12,15 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.models import Check, Lead, LeadMatch, Recommendation, Source, StatusUpdate
+from tracker.models import (
+    Check,
+    ImplementationStatus,
+    Lead,
+    LeadMatch,
+    Recommendation,
+    Source,
+    StatusUpdate,
+)
 
 DRAFT_NOTE = (
     "Drafted from a lead ({feed}). Check the source, write the summary in your own words and set "
@@ -54,10 +62,13 @@ def turn_into_update(
         if match.status_update_id is not None:
             return match.status_update
         source = source_for(lead)
+        reason, reason_detail = _carried_reason(recommendation)
         update = StatusUpdate(
             recommendation=recommendation,
             describes_on=_local_day(lead.published_at) or today,
             status=recommendation.status,
+            reason=reason,
+            reason_detail=reason_detail,
             summary=lead.title,
             source=source,
             source_url=source.url,
@@ -74,6 +85,23 @@ def turn_into_update(
         _reviewed(lead, by)
         _check(recommendation, by, today, Check.Outcome.RECORDED, lead, "drafted an update")
     return update
+
+
+def _carried_reason(recommendation: Recommendation) -> tuple[str, str]:
+    """The draft starts at the recommendation's headline status; a status that needs a reason
+    ("not being implemented") carries the reason its latest published update gave."""
+    if recommendation.status != ImplementationStatus.NOT_BEING_IMPLEMENTED:
+        return "", ""
+    latest = (
+        StatusUpdate.objects.published()
+        .filter(recommendation=recommendation, status=recommendation.status)
+        .exclude(reason="")
+        .order_by("-describes_on", "-pk")
+        .first()
+    )
+    if latest is None:
+        return StatusUpdate.Reason.OTHER, ""
+    return latest.reason, latest.reason_detail
 
 
 def dismiss(lead: Lead, reason: str, note: str, by, today: datetime.date) -> None:
