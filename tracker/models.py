@@ -32,7 +32,7 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
     backs a GIN index and the search query, so PostgreSQL reads the index.
 
     The GIN indexes (`SEARCH_INDEXES`) exist on PostgreSQL only, outside the models' state
-    (migration 0011), so that SQLite, which rebuilds a table to alter it, never tries to make
+    (migration 0009), so that SQLite, which rebuilds a table to alter it, never tries to make
     them. A change to a vector needs a migration that drops and re-creates its index."""
     parts = [
         SearchVector(field, weight=weight, config=SEARCH_CONFIG)
@@ -47,7 +47,7 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
 RECOMMENDATION_SEARCH_VECTOR = search_vector(("title", "A"), ("plain_summary", "A"), ("text", "B"))
 UPDATE_SEARCH_VECTOR = search_vector(("summary", "B"))
 # (model name, index) for each search index: made on PostgreSQL by migration 0006, and kept out
-# of the models' state by 0011.
+# of the models' state by 0009.
 SEARCH_INDEXES = [
     ("recommendation", GinIndex(RECOMMENDATION_SEARCH_VECTOR, name="recommendation_search")),
     (

@@ -11,7 +11,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0010_data_version_and_password_reset_log"),
+        ("tracker", "0008_headline_account"),
     ]
 
     operations = [
