@@ -98,7 +98,8 @@ def test_a_contact_gets_one_digest_with_both_parts_and_working_links(world, smtp
         assert "Test audit 2: Set up the example body" in part
         assert "by June 2025 (due 30 June 2025), 196 days overdue" in part
         assert "by the end of 2025 (due 31 December 2025), 12 days overdue" in part
-        assert "1 December 2025: A draft plan was circulated to partners." in part
+        assert "1 December 2025, the owner" in part
+        assert "statement: A draft plan was circulated to partners." in part
         assert "Latest update: none published" in part
         assert "by January 2026 (due 31 January 2026)" in part
         assert "!" not in part.removeprefix("<!doctype html>")

@@ -1,6 +1,7 @@
 """The editors' daily work: the review queue, the count of drafts waiting, and a weekly digest
 that tells contacts how to act."""
 
+import datetime
 import re
 
 import pytest
@@ -81,3 +82,21 @@ def test_a_contact_without_a_login_is_not_offered_the_draft_link(world, smtp_ser
     (received,) = smtp_server.messages
     assert reverse("admin:tracker_statusupdate_add") not in received.text
     assert re.search(r"tell the editors of this site", received.text)
+
+
+def test_every_latest_update_in_the_digest_says_whose_account_it_is(world, smtp_server):  # noqa: F811
+    StatusUpdateFactory(
+        recommendation=world["late"],
+        describes_on=datetime.date(2025, 12, 20),
+        summary="Inspectors found the plan unfinished.",
+        account="independent",
+        account_by="Example Inspectorate",
+        published=True,
+    )
+    send()
+    (received,) = smtp_server.messages
+    for part in (received.text, received.html):
+        assert (
+            "20 December 2025, an independent assessment (Example Inspectorate): "
+            "Inspectors found the plan unfinished." in part
+        )

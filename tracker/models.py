@@ -391,14 +391,17 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
         return self.filter(has_overdue_deadline(on))
 
     def with_latest_update(self) -> RecommendationQuerySet:
-        """Annotate `latest_update_on`, `latest_update_status` and `latest_update_summary`: the
-        latest published update of any scope (whole recommendation or one owner's part)."""
+        """Annotate `latest_update_on`, `latest_update_status`, `latest_update_summary` and whose
+        account it is (`latest_update_account`, `latest_update_account_by`): the latest published
+        update of any scope (whole recommendation or one owner's part)."""
         latest = StatusUpdate.objects.published().filter(recommendation=models.OuterRef("pk"))
         latest = latest.newest_first()
         return self.annotate(
             latest_update_on=models.Subquery(latest.values("describes_on")[:1]),
             latest_update_status=models.Subquery(latest.values("status")[:1]),
             latest_update_summary=models.Subquery(latest.values("summary")[:1]),
+            latest_update_account=models.Subquery(latest.values("account")[:1]),
+            latest_update_account_by=models.Subquery(latest.values("account_by")[:1]),
         )
 
     def silent(self, on: datetime.date, days: int) -> RecommendationQuerySet:
