@@ -100,3 +100,24 @@ def test_every_latest_update_in_the_digest_says_whose_account_it_is(world, smtp_
             "20 December 2025, an independent assessment (Example Inspectorate): "
             "Inspectors found the plan unfinished." in part
         )
+
+
+def test_database_rules_read_as_plain_sentences_in_the_admin(client):
+    existing = RecommendationFactory(number=7)
+    client.force_login(make_editor())
+    response = client.post(
+        reverse("admin:tracker_recommendation_add"),
+        {
+            "report": existing.report_id,
+            "number": 7,
+            "title": "A second number seven",
+            "text_kind": "unknown",
+            "text": "",
+            "ownerships-TOTAL_FORMS": "0",
+            "ownerships-INITIAL_FORMS": "0",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This report already has a recommendation with this number." in page
+    assert "is violated" not in page

@@ -227,10 +227,17 @@ class Report(TimeStampedModel):
     class Meta:
         ordering = ["published_on", "slug"]
         constraints = [
-            models.CheckConstraint(condition=http_url_or_blank("url"), name="report_url_is_http"),
+            models.CheckConstraint(
+                condition=http_url_or_blank("url"),
+                name="report_url_is_http",
+                violation_error_message="The report's address must start with http:// or https://.",
+            ),
             models.CheckConstraint(
                 condition=http_url_or_blank("government_response_url"),
                 name="report_response_url_is_http",
+                violation_error_message=(
+                    "The response's address must start with http:// or https://."
+                ),
             ),
         ]
 
@@ -526,31 +533,45 @@ class Recommendation(TimeStampedModel):
         ordering = ["report__published_on", "report__slug", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["report", "number"], name="recommendation_number_unique_in_report"
+                fields=["report", "number"],
+                name="recommendation_number_unique_in_report",
+                violation_error_message=(
+                    "This report already has a recommendation with this number."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(number__gte=1), name="recommendation_number_positive"
+                condition=Q(number__gte=1),
+                name="recommendation_number_positive",
+                violation_error_message="A recommendation's number is 1 or more.",
             ),
             models.CheckConstraint(
                 condition=Q(text_kind__in=["verbatim", "summary", "unknown"]),
                 name="recommendation_text_kind_valid",
+                violation_error_message="Choose what kind of wording this is from the list.",
             ),
             models.CheckConstraint(
                 condition=(Q(text_kind="unknown") & Q(text=""))
                 | (~Q(text_kind="unknown") & ~Q(text="")),
                 name="recommendation_wording_matches_kind",
+                violation_error_message=(
+                    "Give the wording, or say that it is "
+                    "not known (and then leave the wording empty)."
+                ),
             ),
             models.CheckConstraint(
                 condition=http_url_or_blank("text_source_url"),
                 name="recommendation_text_source_is_http",
+                violation_error_message="The wording's source must start with http:// or https://.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ImplementationStatus.values),
                 name="recommendation_status_valid",
+                violation_error_message="Choose a status from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(status_account__isnull=True) | Q(status_account__in=Account.values),
                 name="recommendation_status_account_valid",
+                violation_error_message="Choose whose account the status is from the list.",
             ),
         ]
 
@@ -626,18 +647,25 @@ class Ownership(TimeStampedModel):
         ordering = ["recommendation", "role", "organisation__name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recommendation", "organisation"], name="ownership_once_per_organisation"
+                fields=["recommendation", "organisation"],
+                name="ownership_once_per_organisation",
+                violation_error_message="This organisation already owns this recommendation.",
             ),
             models.UniqueConstraint(
                 fields=["recommendation"],
                 condition=Q(role="lead"),
                 name="ownership_one_lead_per_recommendation",
+                violation_error_message="A recommendation has one lead owner only.",
             ),
             models.CheckConstraint(
-                condition=Q(role__in=["lead", "supporting"]), name="ownership_role_valid"
+                condition=Q(role__in=["lead", "supporting"]),
+                name="ownership_role_valid",
+                violation_error_message="Choose lead or supporting.",
             ),
             models.CheckConstraint(
-                condition=Q(basis__in=["stated", "inferred"]), name="ownership_basis_valid"
+                condition=Q(basis__in=["stated", "inferred"]),
+                name="ownership_basis_valid",
+                violation_error_message="Choose whether ownership is stated or inferred.",
             ),
         ]
 
@@ -682,14 +710,21 @@ class Response(TimeStampedModel):
         ordering = ["recommendation", "responded_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=ResponseKind.values), name="response_kind_valid"
+                condition=Q(kind__in=ResponseKind.values),
+                name="response_kind_valid",
+                violation_error_message="Choose the kind of response from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="awaiting") | (Q(responded_on__isnull=False) & HTTP_URL),
                 name="response_given_has_date_and_source",
+                violation_error_message="A response that was given needs its date and its source.",
             ),
             models.CheckConstraint(
-                condition=http_url_or_blank("source_url"), name="response_source_is_http"
+                condition=http_url_or_blank("source_url"),
+                name="response_source_is_http",
+                violation_error_message=(
+                    "The response's source must start with http:// or https://."
+                ),
             ),
         ]
 
@@ -836,16 +871,36 @@ class Deadline(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(precision__in=Precision.values), name="deadline_precision_valid"
+                condition=Q(precision__in=Precision.values),
+                name="deadline_precision_valid",
+                violation_error_message="Choose how precisely the date was stated from the list.",
             ),
             models.CheckConstraint(
-                condition=last_day_of_period_condition(), name="deadline_due_is_end_of_period"
+                condition=last_day_of_period_condition(),
+                name="deadline_due_is_end_of_period",
+                violation_error_message=(
+                    "A deadline falls due on the last day of the period it was stated in."
+                ),
             ),
-            models.CheckConstraint(condition=HTTP_URL, name="deadline_source_is_http"),
             models.CheckConstraint(
-                condition=~Q(supersedes=F("pk")), name="deadline_does_not_supersede_itself"
+                condition=HTTP_URL,
+                name="deadline_source_is_http",
+                violation_error_message=(
+                    "The deadline's source must start with http:// or https://."
+                ),
             ),
-            models.CheckConstraint(condition=~Q(stated_as=""), name="deadline_states_its_words"),
+            models.CheckConstraint(
+                condition=~Q(supersedes=F("pk")),
+                name="deadline_does_not_supersede_itself",
+                violation_error_message="A deadline cannot replace itself.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stated_as=""),
+                name="deadline_states_its_words",
+                violation_error_message=(
+                    "Give the words used for the date, for example “by the end of 2025”."
+                ),
+            ),
             models.CheckConstraint(
                 condition=Q(promised_on__isnull=True)
                 | Q(met_on__isnull=True)
@@ -1034,30 +1089,47 @@ class StatusUpdate(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(state__in=["draft", "published"]), name="update_state_valid"
+                condition=Q(state__in=["draft", "published"]),
+                name="update_state_valid",
+                violation_error_message="An update is a draft or published.",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=ImplementationStatus.values), name="update_status_valid"
+                condition=Q(status__in=ImplementationStatus.values),
+                name="update_status_valid",
+                violation_error_message="Choose a status from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(account__in=["owner", "independent", "affected"]),
                 name="update_account_valid",
+                violation_error_message="Choose whose account this is from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(state="draft") | (HTTP_URL & Q(published_at__isnull=False)),
                 name="update_published_has_source",
+                violation_error_message=(
+                    "A published update needs a source address and a publication time."
+                ),
             ),
             models.CheckConstraint(
-                condition=http_url_or_blank("source_url"), name="update_source_is_http"
+                condition=http_url_or_blank("source_url"),
+                name="update_source_is_http",
+                violation_error_message="The update's source must start with http:// or https://.",
             ),
             models.CheckConstraint(
-                condition=~Q(corrects=F("pk")), name="update_does_not_correct_itself"
+                condition=~Q(corrects=F("pk")),
+                name="update_does_not_correct_itself",
+                violation_error_message="An update cannot correct itself.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="not_being_implemented") | ~Q(reason=""),
                 name="update_not_being_implemented_has_reason",
+                violation_error_message="Say why it is not being implemented.",
             ),
-            models.CheckConstraint(condition=~Q(summary=""), name="update_has_summary"),
+            models.CheckConstraint(
+                condition=~Q(summary=""),
+                name="update_has_summary",
+                violation_error_message="Give a short summary of what happened.",
+            ),
         ]
 
     def __str__(self) -> str:
