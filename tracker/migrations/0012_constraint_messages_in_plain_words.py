@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0010_data_version_and_password_reset_log"),
+        ("tracker", "0011_search_indexes_outside_state"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
