@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0011_search_indexes_outside_state"),
+        ("tracker", "0011_merge_search_indexes_and_ledger_dates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
