@@ -15,7 +15,7 @@ from tests.factories import (
 )
 from tests.factories_pages import build_sample, publish
 from tests.test_worker import require
-from tracker.models import ImplementationStatus, Ownership
+from tracker.models import ImplementationStatus, Ownership, Recommendation
 from tracker.public.search import GROUP_LENGTH, clean_query, site_search
 
 
@@ -194,4 +194,18 @@ def test_postgresql_stems_english_and_reads_the_gin_index(reports):
         cursor.execute("EXPLAIN " + recommendation_sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "recommendation_search" in plan
+    assert "recommendation_search_vector" in plan
+
+
+def test_postgresql_keeps_the_stored_vector_up_to_date_on_every_write(reports):
+    require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")
+    redress = reports["redress"]
+
+    Recommendation.objects.filter(pk=redress.pk).update(title="A national apology scheme")
+
+    hits = site_search("apology").groups[1].hits
+    assert [hit.pk for hit in hits] == [redress.pk]
+    Recommendation.objects.bulk_create(
+        [Recommendation(report=redress.report, number=40, title="Lighthouses", text_kind="unknown")]
+    )
+    assert [hit.number for hit in site_search("lighthouse").groups[1].hits] == [40]

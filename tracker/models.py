@@ -10,7 +10,6 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -31,9 +30,8 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
     """One weighted tsvector over the fields given as (field, weight A to D). The same expression
     backs a GIN index and the search query, so PostgreSQL reads the index.
 
-    The GIN indexes (`SEARCH_INDEXES`) exist on PostgreSQL only, outside the models' state
-    (migration 0009), so that SQLite, which rebuilds a table to alter it, never tries to make
-    them. A change to a vector needs a migration that drops and re-creates its index."""
+    Recommendations and updates keep their vectors in a stored column on PostgreSQL instead
+    (migration 0012, outside the models' state); these expressions serve the small tables."""
     parts = [
         SearchVector(field, weight=weight, config=SEARCH_CONFIG)
         for field, weight in weighted_fields
@@ -43,18 +41,6 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
         vector = vector + part
     return vector
 
-
-RECOMMENDATION_SEARCH_VECTOR = search_vector(("title", "A"), ("plain_summary", "A"), ("text", "B"))
-UPDATE_SEARCH_VECTOR = search_vector(("summary", "B"))
-# (model name, index) for each search index: made on PostgreSQL by migration 0006, and kept out
-# of the models' state by 0009.
-SEARCH_INDEXES = [
-    ("recommendation", GinIndex(RECOMMENDATION_SEARCH_VECTOR, name="recommendation_search")),
-    (
-        "statusupdate",
-        GinIndex(UPDATE_SEARCH_VECTOR, condition=Q(state="published"), name="update_search"),
-    ),
-]
 
 # A recommendation's plain summary is read first on its page: about 40 words at most.
 PLAIN_SUMMARY_MAX_WORDS = 45

@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 
 from tracker.models import (
-    RECOMMENDATION_SEARCH_VECTOR,
     SEARCH_CONFIG,
-    UPDATE_SEARCH_VECTOR,
     Organisation,
     Ownership,
     Recommendation,
@@ -40,6 +50,8 @@ REPORT_VECTOR = search_vector(
     ("summary", "C"),
 )
 OWNER_VECTOR = search_vector(("name", "A"))
+# Recommendations and updates are many: their vectors are stored on PostgreSQL (migration 0012).
+STORED = "stored"
 
 
 class InvalidSearch(ValueError):
@@ -95,7 +107,7 @@ def site_search(query: str) -> SearchResults:
     recommendations = (
         match(
             Recommendation.objects.filter(report__is_published=True),
-            RECOMMENDATION_SEARCH_VECTOR,
+            STORED,
             ["title", "plain_summary", "text"],
             query,
         )
@@ -111,7 +123,7 @@ def site_search(query: str) -> SearchResults:
     updates = (
         match(
             StatusUpdate.objects.published().filter(recommendation__report__is_published=True),
-            UPDATE_SEARCH_VECTOR,
+            STORED,
             ["summary"],
             query,
         )
@@ -131,12 +143,26 @@ def site_search(query: str) -> SearchResults:
 
 
 def _full_text(queryset: QuerySet, vector, fields: list[str], query: str) -> QuerySet:
+    if vector == STORED:
+        return _stored_vector(queryset, query)
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
         queryset.annotate(search=vector)
         .filter(search=search_query)
         .annotate(rank=SearchRank(vector, search_query))
     )
+
+
+def _stored_vector(queryset: QuerySet, query: str) -> QuerySet:
+    """Match and rank on the table's stored `search_vector` column (GIN-indexed, migration 0012),
+    so that ranking many matches reads their vectors instead of re-parsing their text."""
+    # The table name and the configuration are the code's own; the words searched for are a
+    # parameter.
+    table = queryset.model._meta.db_table
+    tsquery = f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
+    matches = RawSQL(f"{table}.search_vector @@ {tsquery}", (query,), BooleanField())  # noqa: S611
+    rank = RawSQL(f"ts_rank({table}.search_vector, {tsquery})", (query,), FloatField())  # noqa: S611
+    return queryset.filter(matches).annotate(rank=rank)
 
 
 def _substring(queryset: QuerySet, vector, fields: list[str], query: str) -> QuerySet:
