@@ -31,7 +31,7 @@ def search_vector(*weighted_fields: tuple[str, str]) -> SearchVector:
     backs a GIN index and the search query, so PostgreSQL reads the index.
 
     Recommendations and updates keep their vectors in a stored column on PostgreSQL instead
-    (migration 0012, outside the models' state); these expressions serve the small tables."""
+    (migration 0013, outside the models' state); these expressions serve the small tables."""
     parts = [
         SearchVector(field, weight=weight, config=SEARCH_CONFIG)
         for field, weight in weighted_fields

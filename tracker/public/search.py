@@ -50,7 +50,7 @@ REPORT_VECTOR = search_vector(
     ("summary", "C"),
 )
 OWNER_VECTOR = search_vector(("name", "A"))
-# Recommendations and updates are many: their vectors are stored on PostgreSQL (migration 0012).
+# Recommendations and updates are many: their vectors are stored on PostgreSQL (migration 0013).
 STORED = "stored"
 
 
@@ -154,7 +154,7 @@ def _full_text(queryset: QuerySet, vector, fields: list[str], query: str) -> Que
 
 
 def _stored_vector(queryset: QuerySet, query: str) -> QuerySet:
-    """Match and rank on the table's stored `search_vector` column (GIN-indexed, migration 0012),
+    """Match and rank on the table's stored `search_vector` column (GIN-indexed, migration 0013),
     so that ranking many matches reads their vectors instead of re-parsing their text."""
     # The table name and the configuration are the code's own; the words searched for are a
     # parameter.

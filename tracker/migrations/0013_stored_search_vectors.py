@@ -82,7 +82,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0011_merge_search_indexes_and_ledger_dates"),
+        ("tracker", "0012_constraint_messages_in_plain_words"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
