@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint fmt check-migrations check-deploy clean bench bench-data
+.PHONY: help install run setup test test-quick lint fmt check-migrations check-deploy clean bench bench-data
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,8 +28,12 @@ setup: install ## Migrate, load the reports and demo contacts, make a local admi
 run: setup ## Run the web server, a Celery worker and beat on http://127.0.0.1:8000 (Ctrl-C stops all)
 	$(BIN)/honcho start -f Procfile.dev
 
-test: install ## Run the whole test suite (DATABASE_URL / REDIS_URL select real services)
-	$(BIN)/pytest
+test: install ## Run the whole test suite with coverage (DATABASE_URL / REDIS_URL select real services)
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
+
+test-quick: install ## The inner loop: every test but the slow ones (browser, worker, faults, builds)
+	$(BIN)/pytest -m "not slow"
 
 BENCH_DB ?= bench
 BENCH_SMALL_DB ?= bench32

@@ -264,8 +264,6 @@ if TRUSTED_PROXY_COUNT < 0:
 AXES_CLIENT_IP_CALLABLE = "tracker.ops.client_address.client_address"
 # Two-factor log-in is optional (django-otp): staff who add a TOTP device must give its code.
 OTP_TOTP_ISSUER = SITE_NAME
-# URL fields in forms assume https:// when a scheme is left out (Django 6.0's default).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Internationalisation ------------------------------------------------------------------------
 

@@ -1,7 +1,28 @@
+"""Shared by every test: the network blocked, fast settings, the real SMTP server's fixtures
+(`tests.smtp`), the example records (`sample`) with the clock pinned, and `require`, which skips a
+test locally when a service is missing but fails it in CI, where every service is there."""
+
 import ipaddress
+import os
 import socket
 
 import pytest
+import time_machine
+
+from tests.factories_pages import NOW, build_sample
+
+pytest_plugins = ["tests.smtp"]
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip the test locally when `condition` is false; fail it in CI, which has every service."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI must run this test: {reason}")
+        pytest.skip(reason)
+
 
 _real_connect = socket.socket.connect
 
@@ -46,3 +67,11 @@ def _fresh_rate_limits():
     limits = settings.CACHES.get("rate_limits", {})
     if limits.get("BACKEND", "").endswith("LocMemCache"):
         caches["rate_limits"].clear()
+
+
+@pytest.fixture
+def sample():
+    """The example records of `tests.factories_pages.build_sample`, made and used with the clock
+    pinned at `NOW` for the whole test."""
+    with time_machine.travel(NOW, tick=False):
+        yield build_sample()

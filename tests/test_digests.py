@@ -26,7 +26,6 @@ from tracker.jobs.digests import plan_digests
 from tracker.models import Contact, Deadline, EmailLog, Recommendation
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.smtp"]
 
 WEEK = "2026-W03"  # Monday 12 January 2026
 MONDAY = datetime.date(2026, 1, 12)

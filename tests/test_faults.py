@@ -18,15 +18,17 @@ from django.core.cache import cache
 from django.test import Client
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from tests.conftest import IN_CI
 from tests.factories import RecommendationFactory, StatusUpdateFactory
 from tests.private_services import Stack, children_of, free_port, missing_binaries, wait_until
 from tracker import tasks
 from tracker.models import EmailLog, PendingNotice, Subscription
 from tracker.updates import publish_update
 
-pytest_plugins = ["tests.smtp"]
+# Real servers are started, stopped and restarted: slow, and run in CI.
+pytestmark = pytest.mark.slow
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 RECOMMENDATION_PAGE = "/reports/iicsa/1/"  # its first update is published in the Redis test
 PUBLIC_PAGES = [
     "/",

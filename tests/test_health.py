@@ -12,11 +12,11 @@ import time
 
 import pytest
 
+from tests.conftest import IN_CI
 from tests.smtp import free_port
 
 pytestmark = pytest.mark.django_db
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 

@@ -21,7 +21,7 @@ from tests.factories import (
     make_contact_user,
     make_editor,
 )
-from tracker.intake.importing import COLUMNS
+from tracker.intake.csv_rows import COLUMNS
 from tracker.models import (
     Deadline,
     Organisation,

@@ -12,7 +12,8 @@ from tests.factories import (
     RecommendationFactory,
     ReportFactory,
 )
-from tracker.intake.importing import COLUMNS, ImportRefused, import_inquiry, plan_import
+from tracker.intake.csv_rows import COLUMNS, ImportRefused
+from tracker.intake.importing import import_inquiry, plan_import
 from tracker.models import Organisation, Ownership, Recommendation, Report, Response
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from tests.factories import RecommendationFactory, make_editor
 from tests.test_importing import csv_bytes, row
-from tracker.intake.importing import COLUMNS, import_inquiry
+from tracker.intake.csv_rows import COLUMNS
+from tracker.intake.importing import import_inquiry
 from tracker.jobs.watch import build_matcher
 from tracker.models import Recommendation, WatchedFeed
 

@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import call_command
 
 from tests.factories import StatusUpdateFactory, UserFactory
-from tests.factories_pages import NOW, build_sample
+from tests.factories_pages import NOW
 from tracker.data_version import bump_data_version
 from tracker.models import ImplementationStatus
 from tracker.updates import publish_update
@@ -29,12 +29,6 @@ def page_cache_on(settings):
     from django.core.cache import cache
 
     cache.clear()
-
-
-@pytest.fixture
-def sample():
-    with time_machine.travel(NOW, tick=False):
-        yield build_sample()
 
 
 def cache_status(response) -> str | None:

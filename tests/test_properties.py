@@ -20,7 +20,8 @@ from tests.factories import (
     ResponseFactory,
     StatusUpdateFactory,
 )
-from tracker.intake.importing import COLUMNS, OPTIONAL_COLUMNS, ImportRefused, import_inquiry
+from tracker.intake.csv_rows import COLUMNS, OPTIONAL_COLUMNS, ImportRefused
+from tracker.intake.importing import import_inquiry
 from tracker.models import (
     ImplementationStatus,
     Organisation,

@@ -30,6 +30,8 @@ from tests.factories import (
 )
 from tracker.models import ImplementationStatus
 
+pytestmark = pytest.mark.slow
+
 
 def row_counts() -> dict[str, int]:
     """Rows in every table the project and its libraries keep (history, sessions, lockouts…)."""

@@ -23,6 +23,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from icalendar import Calendar
 
+from tests.conftest import require
 from tests.factories import (
     ContactFactory,
     DeadlineFactory,
@@ -31,7 +32,7 @@ from tests.factories import (
     StatusUpdateFactory,
     make_editor,
 )
-from tests.factories_pages import NOW, build_sample
+from tests.factories_pages import NOW
 from tests.private_services import database_url_for_subprocess
 from tracker import tasks
 from tracker.jobs.snapshots import take_snapshot
@@ -48,9 +49,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sample():
+def sample(sample):
     with time_machine.travel(NOW, tick=False):
-        sample = build_sample()
         # A third report, and pages of two rows, so the table runs to several pages.
         many = ReportFactory(slug="long-inquiry", title="Long inquiry", short_name="Long")
         for number in range(1, 6):
@@ -465,14 +465,14 @@ def test_a_new_deadline_rebuilds_the_calendars(sample, out):
     ).stat().st_ino
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path):
     """The real command in a fresh process (forking a multi-threaded test runner could deadlock)."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI") == "true":
-            pytest.fail("Building in several processes needs a database on disk (PostgreSQL).")
-        pytest.skip("Building in several processes needs a database on disk (PostgreSQL).")
+    require(
+        connection.vendor == "postgresql",
+        "Building in several processes needs a database on disk (PostgreSQL).",
+    )
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),

@@ -15,7 +15,7 @@ from django.template import Context, Template
 from django_tables2.rows import BoundRows
 
 from tests.factories import OwnershipFactory, RecommendationFactory, ReportFactory
-from tests.factories_pages import NOW, build_sample
+from tests.factories_pages import NOW
 from tracker.as_of import parse_as_of
 from tracker.models import ImplementationStatus
 from tracker.public import tables
@@ -23,12 +23,6 @@ from tracker.public.filters import PlainSelect
 from tracker.templatetags.table_rows import table_body_rows
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sample():
-    with time_machine.travel(NOW, tick=False):
-        yield build_sample()
 
 
 def numbers_shown(response) -> list[str]:

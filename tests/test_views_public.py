@@ -12,7 +12,7 @@ from tests.factories import (
     RecommendationFactory,
     StatusUpdateFactory,
 )
-from tests.factories_pages import NOW, build_reports, build_sample, publish
+from tests.factories_pages import NOW, build_reports, publish
 from tracker.models import ImplementationStatus, Report, StatusUpdate
 from tracker.public import views
 from tracker.updates import publish_update, refresh_headline_status
@@ -32,12 +32,6 @@ PUBLIC_PAGES = [
     "/data/",
     "/methodology/",
 ]
-
-
-@pytest.fixture
-def sample():
-    with time_machine.travel(NOW, tick=False):
-        yield build_sample()
 
 
 def text_of(response) -> str:

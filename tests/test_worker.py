@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from config.celery import app
+from tests.conftest import require
 from tests.factories import (
     ContactFactory,
     DeadlineFactory,
@@ -33,18 +34,9 @@ from tracker import tasks
 from tracker.models import EmailLog, Recommendation, Snapshot, Subscription
 from tracker.updates import publish_update
 
-pytestmark = pytest.mark.django_db(transaction=True)
-pytest_plugins = ["tests.smtp"]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WEEK = "2026-W03"
-
-
-def require(condition: bool, reason: str) -> None:
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"CI must run this test: {reason}")
-        pytest.skip(reason)
 
 
 def redis_reachable(url: str) -> bool:

@@ -17,7 +17,8 @@ from django.template.response import TemplateResponse
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from tracker.intake.importing import ImportPlan, ImportRefused, decode, import_inquiry, plan_import
+from tracker.intake.csv_rows import ImportRefused, decode
+from tracker.intake.importing import ImportPlan, import_inquiry, plan_import
 
 MAX_UPLOAD_BYTES = 1_000_000
 SIGNED_FOR_SECONDS = 60 * 60

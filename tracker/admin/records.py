@@ -8,6 +8,7 @@ updates for them; an editor reviews and publishes. Published updates are read-on
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -202,6 +203,14 @@ class ResponseInline(admin.StackedInline):
     ]
 
 
+def https_url_fields(db_field, **kwargs):
+    """A form's fields as the model makes them, its URL fields assuming https:// when an editor
+    leaves the scheme out (as the admin's own forms do: `tracker.admin.site`)."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class DeadlineForm(forms.ModelForm):
     """An existing deadline's promise is never rewritten: a moved date is a new, superseding row."""
 
@@ -209,6 +218,7 @@ class DeadlineForm(forms.ModelForm):
 
     class Meta:
         model = Deadline
+        formfield_callback = https_url_fields
         fields = [
             "recommendation",
             "commitment",
@@ -495,6 +505,7 @@ class DeadlineAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
 class StatusUpdateForm(forms.ModelForm):
     class Meta:
         model = StatusUpdate
+        formfield_callback = https_url_fields
         fields = [
             "recommendation",
             "organisation",

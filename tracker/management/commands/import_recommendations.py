@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.intake.importing import ImportRefused, import_inquiry
+from tracker.intake.csv_rows import ImportRefused
+from tracker.intake.importing import import_inquiry
 
 
 class Command(BaseCommand):
