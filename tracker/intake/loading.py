@@ -542,7 +542,7 @@ def _load_recommendation(report, data: RecommendationData, organisations, summar
     summary.count("recommendations", created)
     label = f"{summary.short_name} {data.number}"
 
-    has_lead = recommendation.ownerships.filter(role=Ownership.Role.LEAD).exists()
+    has_lead = recommendation.ownerships.leads().exists()
     for owner in data.owners:
         organisation = organisations[owner.organisation]
         exists = recommendation.ownerships.filter(organisation=organisation).exists()
