@@ -3,11 +3,10 @@
 import datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from tests.factories import make_editor
-from tests.factories_pages import NOW, build_sample, publish
+from tests.factories_pages import publish
 from tests.test_views_public import text_of
 from tracker.models import (
     Account,
@@ -18,12 +17,6 @@ from tracker.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sample():
-    with time_machine.travel(NOW, tick=False):
-        yield build_sample()
 
 
 def inspect(recommendation, on: datetime.date, status, **kwargs):
