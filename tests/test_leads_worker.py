@@ -10,7 +10,7 @@ from tests.test_worker import postgres, wait_until, worker  # noqa: F401 - fixtu
 from tracker import tasks
 from tracker.models import Lead, LeadMatch, WatchedFeed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_the_worker_records_leads_once_and_reports_a_failing_feed(worker, feed_server):  # noqa: F811
