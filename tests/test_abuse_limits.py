@@ -11,7 +11,6 @@ from tests.factories import RecommendationFactory, ReportFactory
 from tracker.models import EmailLog
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.smtp"]
 
 NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
 # Nothing listens on port 1 of the loopback interface: a Redis that cannot be reached.

@@ -20,7 +20,6 @@ from tests.test_digests import WEEK, send, world  # noqa: F401 - the digests' fi
 from tracker.models import Contact
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.smtp"]
 
 
 def test_the_review_queue_lists_drafts_awaiting_review_with_who_entered_them(client):

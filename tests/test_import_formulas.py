@@ -3,7 +3,8 @@
 import pytest
 
 from tests.test_import_admin import to_csv
-from tracker.intake.importing import COLUMNS, plan_import
+from tracker.intake.csv_rows import COLUMNS
+from tracker.intake.importing import plan_import
 
 pytestmark = pytest.mark.django_db
 

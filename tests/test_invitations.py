@@ -13,7 +13,6 @@ from tests.factories import ContactFactory, OrganisationFactory, UserFactory, ma
 from tracker.models import Contact, EmailLog
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.smtp"]
 
 LINK = re.compile(r"https?://[^\s<>\"]+")
 NEW_PASSWORD = "a long and unusual passphrase 47"  # noqa: S105 - a test account

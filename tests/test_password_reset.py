@@ -10,7 +10,6 @@ from tests.factories import UserFactory
 from tracker.models import EmailLog
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.smtp"]
 
 URL = reverse("admin_password_reset")
 LINK = re.compile(r"https?://[^\s<>\"]+")

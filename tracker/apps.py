@@ -32,5 +32,5 @@ class TrackerAdminConfig(admin_apps.AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        for module in ("records", "imports", "jobs", "leads"):
+        for module in ("records", "status_updates", "imports", "jobs", "leads"):
             import_module(f"tracker.admin.{module}")
