@@ -23,8 +23,6 @@ from playwright.sync_api import expect
 
 from config.celery import app
 
-pytest_plugins = ["tests.smtp"]
-
 EXIT_URL = "https://www.bbc.co.uk/weather"
 NEUTRAL_PAGE = "<!doctype html><html lang='en'><title>Weather</title><h1>Weather</h1></html>"
 
