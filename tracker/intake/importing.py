@@ -17,7 +17,14 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from tracker.intake.csv_rows import ImportRefused, RowError, read_rows
+from tracker.intake.csv_rows import (
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    ImportRefused,
+    RowError,
+    decode,
+    read_rows,
+)
 from tracker.models import (
     Organisation,
     Ownership,
@@ -27,6 +34,18 @@ from tracker.models import (
     ResponseKind,
     plain_summary_problem,
 )
+
+# The import's interface; the file's columns and its reading live in `csv_rows`.
+__all__ = [
+    "COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "ImportPlan",
+    "ImportRefused",
+    "RowError",
+    "decode",
+    "import_inquiry",
+    "plan_import",
+]
 
 RESPONSE_VALUES = tuple(ResponseKind.values)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
