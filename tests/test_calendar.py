@@ -103,7 +103,7 @@ def test_empty_calendar_is_valid(client):
     assert events(parse_calendar(client.get("/deadlines.ics"))) == []
 
 
-@pytest.mark.parametrize("count", [32, 2000])
+@pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])
 def test_calendar_issues_a_bounded_number_of_queries(client, django_assert_max_num_queries, count):
     build_open_data(count)
 

@@ -159,7 +159,7 @@ def test_a_reversed_period_is_refused():
         changes_since(datetime.date(2026, 11, 2), datetime.date(2026, 11, 1))
 
 
-@pytest.mark.parametrize("count", [32, 2000])
+@pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])
 def test_query_count_does_not_grow(django_assert_max_num_queries, count):
     report = ReportFactory(slug="example-inquiry", short_name="Example")  # loaded earlier
     with time_machine.travel(at(20)):
@@ -221,7 +221,7 @@ def test_latest_changes_refuses_a_reversed_period():
         latest_changes(datetime.date(2026, 11, 2), datetime.date(2026, 11, 1), 10)
 
 
-@pytest.mark.parametrize("count", [32, 2000])
+@pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])
 def test_latest_changes_query_count_does_not_grow(django_assert_max_num_queries, count):
     report = ReportFactory(slug="example-inquiry", short_name="Example")  # loaded earlier
     with time_machine.travel(at(20)):

@@ -206,7 +206,7 @@ def test_update_feeds_refuse_query_parameters(client, url):
     assert "This feed takes no parameters." in response.content.decode()
 
 
-@pytest.mark.parametrize("count", [32, 2000])
+@pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])
 def test_feeds_issue_a_bounded_number_of_queries(client, django_assert_max_num_queries, count):
     build_open_data(count)
 

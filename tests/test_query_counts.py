@@ -127,7 +127,7 @@ def build_ledger(count: int) -> None:
     )
 
 
-@pytest.mark.parametrize("count", [32, 2000])
+@pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])
 def test_query_count_does_not_grow_with_the_recommendations(
     client, django_assert_max_num_queries, count
 ):
