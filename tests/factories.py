@@ -18,8 +18,39 @@ from tracker.models import (
     Report,
     Response,
     ResponseKind,
+    Source,
     StatusUpdate,
 )
+
+
+def example_source(url: str, title: str = "", kind: str = Source.Kind.SECONDARY) -> Source:
+    """A fictional source at `url` (made once; later calls return it unchanged)."""
+    source, created = Source.objects.get_or_create(
+        url=url,
+        defaults={"title": title or url, "publisher": "Example publisher", "kind": kind},
+    )
+    if title and not created and source.title != title:
+        source.title = title
+        source.save(update_fields=["title"])
+    return source
+
+
+def source_from_params():
+    """Factories take `source_url` (and `source_title`) and cite the source at that address."""
+    return factory.LazyAttribute(
+        lambda o: example_source(o.source_url, o.source_title) if o.source_url else None
+    )
+
+
+class SourceFactory(DjangoModelFactory[Source]):
+    class Meta:
+        model = Source
+        django_get_or_create = ("url",)
+
+    url = factory.Sequence(lambda n: f"https://example.org/source-{n}")
+    title = factory.Sequence(lambda n: f"Example source {n}")
+    publisher = "Example publisher"
+    kind = Source.Kind.SECONDARY
 
 
 class UserFactory(DjangoModelFactory[get_user_model()]):
@@ -41,7 +72,10 @@ class ReportFactory(DjangoModelFactory[Report]):
     title = factory.Sequence(lambda n: f"Test inquiry {n}: final report")
     short_name = factory.Sequence(lambda n: f"Test {n}")
     published_on = datetime.date(2022, 10, 20)
-    url = "https://example.org/report"
+    source = factory.LazyAttribute(lambda o: example_source(o.url, o.title) if o.url else None)
+
+    class Params:
+        url = "https://example.org/report"
 
 
 class OrganisationFactory(DjangoModelFactory[Organisation]):
@@ -81,7 +115,11 @@ class ResponseFactory(DjangoModelFactory[Response]):
     organisation = factory.SubFactory(OrganisationFactory)
     kind = ResponseKind.ACCEPTED
     responded_on = datetime.date(2023, 5, 22)
-    source_url = "https://example.org/response"
+    source = source_from_params()
+
+    class Params:
+        source_url = "https://example.org/response"
+        source_title = ""
 
 
 class DeadlineFactory(DjangoModelFactory[Deadline]):
@@ -93,7 +131,11 @@ class DeadlineFactory(DjangoModelFactory[Deadline]):
     stated_as = "by the end of 2025"
     precision = Deadline.Precision.YEAR
     due_date = datetime.date(2025, 12, 31)
-    source_url = "https://example.org/plan"
+    source = source_from_params()
+
+    class Params:
+        source_url = "https://example.org/plan"
+        source_title = ""
 
 
 class StatusUpdateFactory(DjangoModelFactory[StatusUpdate]):
@@ -104,10 +146,11 @@ class StatusUpdateFactory(DjangoModelFactory[StatusUpdate]):
     describes_on = datetime.date(2025, 4, 8)
     status = ImplementationStatus.IN_PROGRESS
     summary = "An example step was taken."
-    source_url = "https://example.org/update"
-    source_title = "Example update"
+    source = source_from_params()
 
     class Params:
+        source_url = "https://example.org/update"
+        source_title = "Example update"
         published = factory.Trait(
             state=StatusUpdate.State.PUBLISHED,
             published_at=factory.LazyFunction(timezone.now),

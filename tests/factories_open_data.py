@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from tests.factories import ContactFactory, OrganisationFactory, ReportFactory
+from tests.factories import ContactFactory, OrganisationFactory, ReportFactory, example_source
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -81,7 +81,7 @@ def build_open_data(count: int, report: Report | None = None) -> OpenData:
             organisation=lead,
             kind=ResponseKind.ACCEPTED,
             responded_on=datetime.date(2023, 5, 22),
-            source_url="https://example.org/response",
+            source=example_source("https://example.org/response"),
         )
         for r in recommendations
     )
@@ -93,8 +93,7 @@ def build_open_data(count: int, report: Report | None = None) -> OpenData:
             stated_as="by the end of the year",
             precision=Deadline.Precision.YEAR,
             due_date=PAST_DUE if r.number % 2 else FUTURE_DUE,
-            source_url="https://example.org/plan",
-            source_title="Example plan",
+            source=example_source("https://example.org/plan", "Example plan"),
         )
         for r in recommendations
     )
@@ -106,8 +105,7 @@ def build_open_data(count: int, report: Report | None = None) -> OpenData:
                     describes_on=datetime.date(2026, 10, 1),
                     status=r.status,
                     summary=f"Example step {r.number} was taken.",
-                    source_url="https://example.org/update",
-                    source_title="Example update",
+                    source=example_source("https://example.org/update", "Example update"),
                     state=StatusUpdate.State.PUBLISHED,
                     published_at=PUBLISHED_AT,
                 )

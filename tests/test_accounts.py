@@ -83,7 +83,7 @@ def test_the_page_shows_the_latest_of_each_account_with_date_and_source(client, 
     assert "Three accounts" in page
     assert (
         "Independent assessment Example Inspectorate In progress 1 February 2026 "
-        "Example inspection report" in page
+        "Source: Example inspection report" in page
     )
     assert "The view of survivors and people affected None recorded" in page
     # The two accounts given agree, so nothing is said to disagree.

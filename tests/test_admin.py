@@ -200,7 +200,7 @@ def test_an_existing_deadline_is_never_rewritten_but_can_be_superseded(editor_cl
         "stated_as": "by the end of 2030",
         "precision": "year",
         "due_date": "2030-12-31",
-        "source_url": deadline.source_url,
+        "source": deadline.source_id,
         "met_on": "2025-11-30",
     }
     assert editor_client.post(url, data).status_code == 302

@@ -67,7 +67,10 @@ def test_one_all_day_event_per_open_deadline(client):
     assert "IICSA 13: Redress scheme" in description
     assert "Promised by: Example Office." in description
     assert "Promised on: 16 June 2025." in description
-    assert "Source: Written statement https://example.org/plan" in description
+    assert (
+        "As reported by Example publisher: Written statement, https://example.org/plan"
+        in description
+    )
     assert "Data as of 23 November 2026." in description
     assert "Overdue" not in description
     assert "Data as of 23 November 2026." in str(calendar["X-WR-CALDESC"])

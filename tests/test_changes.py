@@ -55,7 +55,7 @@ def test_published_updates_and_corrections_in_the_window(recommendation):
     assert first.summary.startswith("Corrects the update describing 8 April 2025.")
     assert "The date was wrong." in first.summary
     assert first.url == recommendation.get_absolute_url()
-    assert first.source_url == "https://example.org/update"
+    assert first.source.url == "https://example.org/update"
 
 
 def test_days_are_london_days_and_both_ends_are_included(recommendation):

@@ -42,7 +42,7 @@ def test_a_missing_report_is_the_same_404(client, db):
 
 
 def test_server_error(failing_client, db):
-    with mock.patch("tracker.public.views.render", side_effect=RuntimeError("secret detail")):
+    with mock.patch("tracker.public.sources.render", side_effect=RuntimeError("secret detail")):
         response = failing_client.get("/methodology/")
 
     assert response.status_code == 500
@@ -53,7 +53,7 @@ def test_server_error(failing_client, db):
 
 
 def test_database_down_is_503_in_the_layout(failing_client, db):
-    with mock.patch("tracker.public.views.render", side_effect=OperationalError("db down")):
+    with mock.patch("tracker.public.sources.render", side_effect=OperationalError("db down")):
         response = failing_client.get("/methodology/")
 
     assert response.status_code == 503

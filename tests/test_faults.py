@@ -138,14 +138,16 @@ EDITOR_PASSWORD = "a long fault-test passphrase"  # noqa: S105 - a throwaway tes
 DRAFT_SUMMARY = "Fault test: published while Redis was down."
 SETUP_DRAFT = """
 from django.contrib.auth import get_user_model
-from tracker.models import Recommendation, StatusUpdate, Subscription
+from tracker.models import Recommendation, Source, StatusUpdate, Subscription
 get_user_model().objects.create_superuser("editor", "editor@example.org", {password!r})
 rec = Recommendation.objects.get(report__slug="iicsa", number=1)
 Subscription.objects.create(email="reader@example.org", recommendation=rec,
                             confirmed_at="2026-01-01T00:00Z")
 draft = StatusUpdate.objects.create(
     recommendation=rec, describes_on="2026-01-05", status=rec.status,
-    summary={summary!r}, source_url="https://www.gov.uk/example-fault-test")
+    summary={summary!r}, source=Source.objects.create(
+        url="https://www.gov.uk/example-fault-test", title="Example fault test",
+        publisher="Example", kind="primary"))
 print(draft.pk)
 """
 COUNTS = """

@@ -72,7 +72,11 @@ def test_all_updates_feed_lists_published_updates_latest_first(client):
     recommendation = RecommendationFactory(report=report, number=13)
     older = published_update(recommendation, 2, summary="A consultation was opened.")
     newer = published_update(
-        recommendation, 9, summary="A bill was introduced.", source_title="Hansard"
+        recommendation,
+        9,
+        summary="A bill was introduced.",
+        source_url="https://example.org/hansard",
+        source_title="Hansard",
     )
     StatusUpdateFactory(recommendation=recommendation, summary=DRAFT_SUMMARY)
 
@@ -89,7 +93,7 @@ def test_all_updates_feed_lists_published_updates_latest_first(client):
     summary = first.find(f"{ATOM}summary")
     assert summary.get("type") == "html"
     assert "A bill was introduced." in summary.text
-    assert 'href="https://example.org/update"' in summary.text
+    assert 'href="https://example.org/hansard"' in summary.text
     assert "Hansard" in summary.text
     assert second.find(f"{ATOM}id").text.endswith(f"#update-{older.pk}")
     assert feed.find(f"{ATOM}updated").text.startswith("2026-11-09")

@@ -119,7 +119,7 @@ def test_a_valid_file_creates_report_recommendations_owners_and_responses():
         "accepted",
         "2023-06-01",
     )
-    assert response.source_url == "https://example.org/response"
+    assert response.source.url == "https://example.org/response"
     assert second.responses.get().kind == "awaiting"
     assert not third.responses.exists()
     assert Organisation.objects.count() == 3

@@ -115,8 +115,7 @@ def test_an_editor_turns_a_lead_into_a_published_sourced_update_without_retyping
     values = form_values(draft_page)
     assert values["recommendation"] == str(recommendation.pk)
     assert values["describes_on"] == "18/11/2026"  # the entry's date, in London time
-    assert values["source_url"] == lead.link
-    assert values["source_title"] == LEAD_TITLE
+    assert values["source"] == str(Source.objects.get(url=lead.link).pk)
 
     # The editor writes the summary, sets the status and publishes; the source stays as filled.
     values |= {
@@ -127,7 +126,6 @@ def test_an_editor_turns_a_lead_into_a_published_sourced_update_without_retyping
     assert client.post(response["Location"], values).status_code == 302
     update.refresh_from_db()
     assert update.is_published
-    assert update.source_url == lead.link
     assert update.source == Source.objects.get(url=lead.link)
     assert (update.source.title, update.source.publisher, update.source.kind) == (
         LEAD_TITLE,
@@ -160,7 +158,7 @@ def test_turning_a_lead_again_opens_the_same_draft_and_reuses_its_source(editor,
     assert first == again
     assert first.source == existing
     assert first.state == StatusUpdate.State.DRAFT
-    assert Source.objects.count() == 1
+    assert Source.objects.filter(url=lead.link).count() == 1
     assert Check.objects.count() == 1
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from tests.factories import example_source
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -203,7 +204,7 @@ def test_loading_twice_creates_nothing_new(tmp_path, inquiry):
     assert "Test inquiry (report already loaded): 2 recommendations, 0 new; 3 owners, 0 new" in (
         output
     )
-    assert "2 deadlines, 0 new; 3 updates, 0 new; 2 organisations, 0 new." in output
+    assert "2 deadlines, 0 new; 3 updates, 0 new; 2 organisations, 0 new; 0 checks, 0 new" in output
 
 
 def test_an_added_recommendation_is_loaded_on_the_next_run(tmp_path, inquiry):
@@ -274,7 +275,7 @@ def test_a_status_update_corrected_by_a_new_one_is_not_duplicated(tmp_path, inqu
         status=ImplementationStatus.IMPLEMENTED,
         summary="An editor recorded that the plan was published.",
         account=StatusUpdate.Account.INDEPENDENT,
-        source_url="https://example.org/test-inquiry/published",
+        source=example_source("https://example.org/test-inquiry/published"),
     )
     publish_update(correction)
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.factories import OrganisationFactory, ReportFactory
+from tests.factories import OrganisationFactory, ReportFactory, example_source
 from tests.factories_pages import NOW
 from tracker.models import (
     Deadline,
@@ -81,7 +81,7 @@ def build_ledger(count: int) -> None:
             organisation=owners[i % 4],
             kind=ResponseKind.ACCEPTED,
             responded_on=datetime.date(2025, 7, 1),
-            source_url="https://example.org/response",
+            source=example_source("https://example.org/response"),
         )
         for i, r in enumerate(recommendations)
     )
@@ -93,7 +93,7 @@ def build_ledger(count: int) -> None:
             precision=Deadline.Precision.YEAR,
             due_date=datetime.date(2025, 12, 31),
             promised_on=datetime.date(2025, 7, 1),
-            source_url="https://example.org/plan",
+            source=example_source("https://example.org/plan"),
         )
         for r in recommendations
     )
@@ -106,7 +106,7 @@ def build_ledger(count: int) -> None:
             due_date=datetime.date(2026, 12, 31),
             promised_on=datetime.date(2025, 11, 1),
             supersedes=d,
-            source_url="https://example.org/plan",
+            source=example_source("https://example.org/plan"),
         )
         for d in first
     )
@@ -118,7 +118,7 @@ def build_ledger(count: int) -> None:
             describes_on=datetime.date(2025, 8, 1) + datetime.timedelta(days=part),
             status=ImplementationStatus.NOT_STARTED if part else ImplementationStatus.IN_PROGRESS,
             summary="An example step.",
-            source_url="https://example.org/update",
+            source=example_source("https://example.org/update"),
             state=StatusUpdate.State.PUBLISHED,
             published_at=published,
         )

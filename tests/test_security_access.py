@@ -173,6 +173,7 @@ def public_urls(world: World) -> dict[str, list[str]]:
         ],
         "data": [reverse("data")],
         "methodology": [reverse("methodology")],
+        "sources": [reverse("sources")],
         "search": [f"{reverse('search')}?q=Zq7", f"{reverse('search')}?q=draft"],
         "healthz": [reverse("healthz")],
         "updates_feed": [reverse("updates_feed")],

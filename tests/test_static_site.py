@@ -242,6 +242,8 @@ def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out)
         "index.html",
         "updates.atom",
         "recommendations.csv",
+        "methodology/index.html",  # counts the claims resting on primary sources
+        "sources/index.html",
     ]:
         assert not same_file(page), f"{page} shows the recommendation and is rebuilt"
     for page in [
@@ -252,7 +254,6 @@ def test_after_one_update_only_the_pages_that_show_it_are_rewritten(sample, out)
         "reports/long-inquiry/5/index.html",
         "owners/example-wales/index.html",
         "recommendations/index.html",
-        "methodology/index.html",
         "static/tracker/site.css",
     ]:
         assert same_file(page), f"{page} does not show the recommendation and is not rewritten"

@@ -206,7 +206,7 @@ def test_recommendation_page_shows_headline_owners_and_responses_with_sources(cl
     assert "Deadline Overdue: due 31 December 2025, 327 days overdue" in text
     assert "Example Department Wales (supporting, Wales)" in text
     assert "Example Department Lead: Accepted" in text
-    assert "Source: Example response" in text
+    assert "As reported by Example publisher: Example response" in text
 
 
 def test_recommendation_page_shows_each_owners_status_where_they_differ(client, sample):
@@ -249,7 +249,7 @@ def test_recommendation_timeline_is_oldest_first_with_dates_and_sources(client, 
     newer = text.index("1 March 2026 · Not started")
     older = text.index("10 January 2024 · In progress")
     assert older < newer
-    assert "Source: Example update" in text
+    assert "As reported by Example publisher: Example update" in text
     assert '<ol class="timeline">' in response.content.decode()
     assert "reversed" not in response.content.decode()
 

@@ -32,5 +32,13 @@ class TrackerAdminConfig(admin_apps.AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        for module in ("records", "status_updates", "imports", "jobs", "leads"):
+        for module in (
+            "records",
+            "status_updates",
+            "sources",
+            "checks",
+            "imports",
+            "jobs",
+            "leads",
+        ):
             import_module(f"tracker.admin.{module}")

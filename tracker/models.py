@@ -60,9 +60,6 @@ def plain_summary_problem(summary: str) -> str:
     return ""
 
 
-HTTP_URL = Q(source_url__startswith="http://") | Q(source_url__startswith="https://")
-
-
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,6 +143,13 @@ class Source(TimeStampedModel):
     def is_primary(self) -> bool:
         return self.kind == self.Kind.PRIMARY
 
+    def credit(self, reported: bool = False) -> str:
+        """How a page names the source. `reported`: the record gives what a body said, so a
+        secondary source is credited as reporting it ("As reported by …")."""
+        if reported and not self.is_primary:
+            return f"As reported by {self.publisher}: {self.title}"
+        return f"Source: {self.title} ({self.publisher})"
+
 
 def source_field(related_name: str, verbose_name: str = "source") -> models.ForeignKey:
     return models.ForeignKey(
@@ -183,7 +187,6 @@ class Report(TimeStampedModel):
     short_name = models.CharField(max_length=80, help_text="For example “IICSA” or “Casey audit”.")
     chair = models.CharField(max_length=200, blank=True)
     published_on = models.DateField()
-    url = models.URLField(max_length=500, blank=True, verbose_name="URL of the report")
     government_response_on = models.DateField(null=True, blank=True)
     government_response_url = models.URLField(max_length=500, blank=True)
     summary = models.TextField(blank=True, help_text="A short, factual description of the report.")
@@ -214,11 +217,6 @@ class Report(TimeStampedModel):
         ordering = ["published_on", "slug"]
         constraints = [
             models.CheckConstraint(
-                condition=http_url_or_blank("url"),
-                name="report_url_is_http",
-                violation_error_message="The report's address must start with http:// or https://.",
-            ),
-            models.CheckConstraint(
                 condition=http_url_or_blank("government_response_url"),
                 name="report_response_url_is_http",
                 violation_error_message=(
@@ -239,6 +237,11 @@ class Report(TimeStampedModel):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    @property
+    def url(self) -> str:
+        """Where the report is published: its own source's address."""
+        return self.source.url if self.source_id else ""
 
 
 class OrganisationManager(models.Manager["Organisation"]):
@@ -379,6 +382,12 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
             ),
         )
 
+    def with_last_checked(self) -> RecommendationQuerySet:
+        """Annotate `last_checked_on`: the day of the latest check for new developments (None
+        when it was never checked). The one definition of "last checked"."""
+        latest = Check.objects.filter(recommendation=models.OuterRef("pk")).order_by("-checked_on")
+        return self.annotate(last_checked_on=models.Subquery(latest.values("checked_on")[:1]))
+
     def overdue_on(self, on: datetime.date) -> RecommendationQuerySet:
         """Recommendations with an open deadline that fell due before `on`."""
         return self.filter(has_overdue_deadline(on))
@@ -466,6 +475,7 @@ class Recommendation(TimeStampedModel):
     class TextKind(models.TextChoices):
         VERBATIM = "verbatim", "Official wording"
         SUMMARY = "summary", "Summary (not the official wording)"
+        PARTIAL = "partial", "Official wording, in part"
         UNKNOWN = "unknown", "Wording not yet known"
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="recommendations")
@@ -478,9 +488,10 @@ class Recommendation(TimeStampedModel):
     text_kind = models.CharField(
         max_length=10, choices=TextKind, default=TextKind.UNKNOWN, verbose_name="kind of wording"
     )
-    text_source_url = models.URLField(max_length=500, blank=True, verbose_name="source of wording")
     text_note = models.TextField(
-        blank=True, help_text="What is known about the wording: partial quote, where it comes from."
+        blank=True,
+        help_text="Shown to the public: what the wording is (for example a partial quote) and "
+        "where it comes from. Doubts and research notes go in the editors' note.",
     )
     text_source = source_field("recommendation_wordings", "source of wording")
     plain_summary = models.CharField(
@@ -531,7 +542,7 @@ class Recommendation(TimeStampedModel):
                 violation_error_message="A recommendation's number is 1 or more.",
             ),
             models.CheckConstraint(
-                condition=Q(text_kind__in=["verbatim", "summary", "unknown"]),
+                condition=Q(text_kind__in=["verbatim", "partial", "summary", "unknown"]),
                 name="recommendation_text_kind_valid",
                 violation_error_message="Choose what kind of wording this is from the list.",
             ),
@@ -543,11 +554,6 @@ class Recommendation(TimeStampedModel):
                     "Give the wording, or say that it is "
                     "not known (and then leave the wording empty)."
                 ),
-            ),
-            models.CheckConstraint(
-                condition=http_url_or_blank("text_source_url"),
-                name="recommendation_text_source_is_http",
-                violation_error_message="The wording's source must start with http:// or https://.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ImplementationStatus.values),
@@ -676,8 +682,6 @@ class Response(TimeStampedModel):
     )
     responded_on = models.DateField(null=True, blank=True)
     summary = models.TextField(blank=True)
-    source_url = models.URLField(max_length=500, blank=True)
-    source_title = models.CharField(max_length=300, blank=True)
     source = source_field("responses")
     quote = models.TextField(
         blank=True, help_text="The response's own words, exactly as the source's page gives them."
@@ -701,16 +705,14 @@ class Response(TimeStampedModel):
                 violation_error_message="Choose the kind of response from the list.",
             ),
             models.CheckConstraint(
-                condition=Q(kind="awaiting") | (Q(responded_on__isnull=False) & HTTP_URL),
+                condition=Q(kind="awaiting") | Q(responded_on__isnull=False, source__isnull=False),
                 name="response_given_has_date_and_source",
                 violation_error_message="A response that was given needs its date and its source.",
             ),
             models.CheckConstraint(
-                condition=http_url_or_blank("source_url"),
-                name="response_source_is_http",
-                violation_error_message=(
-                    "The response's source must start with http:// or https://."
-                ),
+                condition=Q(quote="") | Q(source__isnull=False),
+                name="response_quote_has_source",
+                violation_error_message="A quotation needs the source whose page carries it.",
             ),
         ]
 
@@ -815,8 +817,6 @@ class Deadline(TimeStampedModel):
     promised_on = models.DateField(
         null=True, blank=True, help_text="When the promise was made, where known."
     )
-    source_url = models.URLField(max_length=500)
-    source_title = models.CharField(max_length=300, blank=True)
     supersedes = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -869,11 +869,9 @@ class Deadline(TimeStampedModel):
                 ),
             ),
             models.CheckConstraint(
-                condition=HTTP_URL,
-                name="deadline_source_is_http",
-                violation_error_message=(
-                    "The deadline's source must start with http:// or https://."
-                ),
+                condition=Q(source__isnull=False),
+                name="deadline_has_source",
+                violation_error_message="A deadline needs its source.",
             ),
             models.CheckConstraint(
                 condition=~Q(supersedes=F("pk")),
@@ -1018,8 +1016,6 @@ class StatusUpdate(TimeStampedModel):
     account = models.CharField(max_length=12, choices=Account, default=Account.OWNER)
     reason = models.CharField(max_length=12, choices=Reason, default=Reason.NONE, blank=True)
     reason_detail = models.TextField(blank=True)
-    source_url = models.URLField(max_length=500, blank=True)
-    source_title = models.CharField(max_length=300, blank=True)
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -1090,16 +1086,11 @@ class StatusUpdate(TimeStampedModel):
                 violation_error_message="Choose whose account this is from the list.",
             ),
             models.CheckConstraint(
-                condition=Q(state="draft") | (HTTP_URL & Q(published_at__isnull=False)),
+                condition=Q(state="draft") | Q(source__isnull=False, published_at__isnull=False),
                 name="update_published_has_source",
                 violation_error_message=(
-                    "A published update needs a source address and a publication time."
+                    "A published update needs a source and a publication time."
                 ),
-            ),
-            models.CheckConstraint(
-                condition=http_url_or_blank("source_url"),
-                name="update_source_is_http",
-                violation_error_message="The update's source must start with http:// or https://.",
             ),
             models.CheckConstraint(
                 condition=~Q(corrects=F("pk")),
@@ -1175,6 +1166,12 @@ class StatusUpdate(TimeStampedModel):
     def is_published(self) -> bool:
         return self.state == self.State.PUBLISHED
 
+    @property
+    def source_is_a_report(self) -> bool:
+        """Whether the update gives the owner's own account: a secondary source for it is then
+        credited as reporting what the owner said (`Source.credit(reported=True)`)."""
+        return self.account == self.Account.OWNER
+
 
 # --- Checks and links ----------------------------------------------------------------------------
 
@@ -1182,6 +1179,21 @@ class StatusUpdate(TimeStampedModel):
 class CheckQuerySet(models.QuerySet["Check"]):
     def latest_for(self, recommendation: Recommendation) -> Check | None:
         return self.filter(recommendation=recommendation).order_by("-checked_on", "-pk").first()
+
+    def record_nothing_new(self, recommendations, by, on: datetime.date) -> int:
+        """ "Checked, nothing new" for each recommendation, by `by` on `on`; once per
+        recommendation, person and day however often it is asked. Returns how many were new."""
+        created = 0
+        for recommendation in recommendations:
+            _, new = self.get_or_create(
+                recommendation=recommendation,
+                checked_on=on,
+                checked_by=by,
+                outcome=Check.Outcome.NOTHING_NEW,
+                defaults={"checked_by_name": by.get_full_name() if by else ""},
+            )
+            created += new
+        return created
 
 
 class Check(TimeStampedModel):
@@ -1274,6 +1286,33 @@ class RecommendationLink(TimeStampedModel):
         return (
             f"{self.from_recommendation} {self.get_kind_display().lower()} {self.to_recommendation}"
         )
+
+
+# --- What the report files last said ------------------------------------------------------------
+
+
+class ShippedValues(models.Model):
+    """The values a report file last gave one record, as `load_reports` wrote them.
+
+    Loading a newer file compares three things per field: the file's new value, this record of
+    the old one, and the database. A field still holding the old file's value takes the new one; a
+    field an editor changed keeps the editor's value.
+    """
+
+    model = models.CharField(max_length=60, help_text="The record's model label.")
+    object_id = models.PositiveBigIntegerField()
+    values = models.JSONField(default=dict)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "object_id"]
+        verbose_name_plural = "shipped values"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "object_id"], name="shipped_values_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_id}"
 
 
 # --- Jobs: overdue periods, snapshots, e-mail log, subscriptions ---------------------------------

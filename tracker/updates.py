@@ -49,13 +49,13 @@ def refresh_headline_status(recommendation_id: int) -> None:
 
 def publish_update(update: StatusUpdate, by=None, at: datetime.datetime | None = None) -> bool:
     """Publish a draft exactly once (`at` defaults to now). False when it is already published
-    or has no source URL.
+    or has no source.
 
     Raises ValidationError when the draft breaks a rule of the ledger (a date after today, an
     organisation that does not own the recommendation): nothing is published then.
     """
     at = at or timezone.now()
-    if not update.source_url:
+    if not update.source_id:
         return False
     with transaction.atomic():
         locked = StatusUpdate.objects.select_for_update().get(pk=update.pk)

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from tracker.ops import health
-from tracker.public import badges, feeds, subscription_views, views
+from tracker.public import badges, feeds, sources, subscription_views, views
 from tracker.public import calendar as calendar_feed
 
 urlpatterns = [
@@ -21,7 +21,8 @@ urlpatterns = [
     path("changes/", views.changes, name="changes"),
     path("compare/", views.compare_days, name="compare"),
     path("data/", views.data, name="data"),
-    path("methodology/", views.methodology, name="methodology"),
+    path("methodology/", sources.methodology, name="methodology"),
+    path("sources/", sources.sources_page, name="sources"),
     path("search/", views.search, name="search"),
     # Open data: feeds, calendar, badges and the read-only JSON API.
     path("updates.atom", feeds.UpdatesFeed(), name="updates_feed"),

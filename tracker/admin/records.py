@@ -16,12 +16,15 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.admin.checks import can_check, checked_nothing_new, checked_nothing_new_view
 from tracker.admin.imports import SpreadsheetImportExportMixin, inquiry_import
 from tracker.admin.invitations import invite_contacts
 from tracker.admin.leads import WATCH_TERMS_FIELDSET, default_terms_display
 from tracker.admin.roles import contact_organisation_id, is_editor
+from tracker.citations import source_for
 from tracker.intake.resources import DeadlineResource, RecommendationResource
 from tracker.models import (
+    Check,
     Contact,
     Deadline,
     Organisation,
@@ -95,6 +98,7 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
 class ReportAdmin(SimpleHistoryAdmin):
     list_display = ["short_name", "title", "published_on", "recommendation_count"]
     search_fields = ["slug", "title", "short_name"]
+    autocomplete_fields = ["source", "response_due_source"]
     prepopulated_fields = {"slug": ["short_name"]}
 
     def get_queryset(self, request):
@@ -185,19 +189,21 @@ class OwnershipInline(admin.TabularInline):
     formset = OwnershipFormSet
     extra = 1
     min_num = 1
-    autocomplete_fields = ["organisation"]
-    fields = ["organisation", "role", "basis", "scope", "note"]
+    autocomplete_fields = ["organisation", "source"]
+    fields = ["organisation", "role", "basis", "scope", "note", "source"]
 
 
 class ResponseInline(admin.StackedInline):
     model = Response
     extra = 0
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "source"]
     fields = [
         ("organisation", "kind", "kind_is_official"),
-        "responded_on",
+        ("responded_on", "decision_due_on"),
         "summary",
-        ("source_url", "source_title"),
+        "quote",
+        "source",
+        "editors_note",
     ]
 
 
@@ -209,7 +215,29 @@ def https_url_fields(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
-class DeadlineForm(forms.ModelForm):
+class SourceByAddressForm(forms.ModelForm):
+    """Choose a listed source, or give a new one's address (and title): it is added to the
+    sources list, with its kind and publisher guessed from the address for an editor to check."""
+
+    source_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="or a new source's address",
+        help_text="Used only when no source is chosen above. Existing addresses are reused.",
+    )
+    source_title = forms.CharField(required=False, max_length=300, label="new source's title")
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("source_url")
+        if url and not cleaned.get("source") and "source" in self.fields:
+            cleaned["source"] = source_for(url, cleaned.get("source_title", ""))
+            self.instance.source = cleaned["source"]
+        return cleaned
+
+
+class DeadlineForm(SourceByAddressForm):
     """An existing deadline's promise is never rewritten: a moved date is a new, superseding row."""
 
     FIXED_ONCE_SAVED = ("commitment", "stated_as", "precision", "due_date")
@@ -225,12 +253,16 @@ class DeadlineForm(forms.ModelForm):
             "due_date",
             "organisation",
             "promised_on",
+            "source",
             "source_url",
             "source_title",
             "supersedes",
             "met_on",
             "withdrawn_on",
             "change_reason",
+            "missed_on",
+            "missed_source",
+            "editors_note",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -250,16 +282,18 @@ class DeadlineInline(admin.StackedInline):
     form = DeadlineForm
     fk_name = "recommendation"
     extra = 0
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "source", "missed_source"]
     raw_id_fields = ["supersedes"]
     fields = [
         "commitment",
         ("stated_as", "precision", "due_date"),
         ("organisation", "promised_on"),
-        ("source_url", "source_title"),
+        "source",
         "supersedes",
         ("met_on", "withdrawn_on"),
         "change_reason",
+        ("missed_on", "missed_source"),
+        "editors_note",
     ]
 
 
@@ -272,11 +306,11 @@ class PublishedUpdateInline(admin.TabularInline):
     verbose_name_plural = "published updates (read-only: publish a correction to change one)"
     extra = 0
     can_delete = False
-    fields = ["describes_on", "organisation", "status", "account", "summary", "source_url"]
+    fields = ["describes_on", "organisation", "status", "account", "summary", "source"]
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).published().select_related("organisation")
+        return super().get_queryset(request).published().select_related("organisation", "source")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -291,13 +325,14 @@ class DraftUpdateInline(admin.StackedInline):
     verbose_name = "draft update"
     verbose_name_plural = "draft updates (publish them from the status updates list)"
     extra = 0
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "source"]
     fields = [
         ("describes_on", "organisation"),
-        ("status", "account"),
+        ("status", "account", "account_by"),
         "summary",
         ("reason", "reason_detail"),
-        ("source_url", "source_title"),
+        "source",
+        "editors_note",
     ]
 
     def get_queryset(self, request):
@@ -376,10 +411,14 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         "status_display",
         "response_display",
         "overdue_display",
+        "last_checked_display",
     ]
     list_filter = ["report", OwnerFilter, "status", ResponseFilter, OverdueFilter, "text_kind"]
+    actions = [checked_nothing_new]
+    change_form_template = "admin/tracker/recommendation/change_form.html"
     list_select_related = ["report"]
     search_fields = ["title", "text", "report__short_name", "ownerships__organisation__name"]
+    autocomplete_fields = ["text_source"]
     readonly_fields = [
         "status",
         "status_on",
@@ -389,8 +428,9 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["report", "number", ("title", "title_is_official")]}),
-        ("Wording", {"fields": ["text_kind", "text", "text_source_url", "text_note"]}),
+        ("Wording", {"fields": ["text_kind", "text", "text_source", "text_note"]}),
         ("Plain summary, read first on the public page", {"fields": ["plain_summary"]}),
+        ("For editors only (never shown publicly)", {"fields": ["editors_note"]}),
         (
             "Headline (derived from published updates and deadlines)",
             {"fields": ["status", "status_on", "overdue_since"]},
@@ -408,8 +448,10 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     ordering = ["report__published_on", "number"]
 
     def get_queryset(self, request):
-        queryset = with_headlines(super().get_queryset(request)).with_timeliness(
-            on=timezone.localdate()
+        queryset = (
+            with_headlines(super().get_queryset(request))
+            .with_timeliness(on=timezone.localdate())
+            .with_last_checked()
         )
         organisation = restricted_organisation(request)
         if organisation is not None:
@@ -440,6 +482,29 @@ class RecommendationAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     def overdue_display(self, obj):
         return obj.is_overdue
 
+    @admin.display(description="Last checked", ordering="last_checked_on")
+    def last_checked_display(self, obj):
+        return f"{obj.last_checked_on:%-d %b %Y}" if obj.last_checked_on else "Never"
+
+    def has_check_permission(self, request):
+        return can_check(request)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/checked-nothing-new/",
+                self.admin_site.admin_view(checked_nothing_new_view),
+                name="tracker_recommendation_checked_nothing_new",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_check"] = bool(obj) and can_check(request)
+        if obj is not None:
+            context["latest_check"] = Check.objects.latest_for(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
 
 # --- Deadlines -----------------------------------------------------------------------------------
 
@@ -452,7 +517,7 @@ class DeadlineAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     list_filter = ["precision", "recommendation__report", "organisation"]
     list_select_related = ["recommendation__report", "organisation", "superseded_by"]
     search_fields = ["commitment", "stated_as", "recommendation__title"]
-    autocomplete_fields = ["recommendation", "organisation"]
+    autocomplete_fields = ["recommendation", "organisation", "source", "missed_source"]
     raw_id_fields = ["supersedes"]
     readonly_fields = ["overdue_since", "move_link"]
 

@@ -17,6 +17,8 @@ EDITOR_PERMISSIONS = {
     "deadline": ["view", "add", "change"],
     "statusupdate": ["view", "add", "change", "delete", "publish"],
     "recommendationlink": ["view", "add", "change", "delete"],
+    "source": ["view", "add", "change"],
+    "check": ["view", "add", "change"],
     # What the jobs record: e-mails sent or failed, subscriptions, overdue periods.
     "emaillog": ["view"],
     "subscription": ["view", "delete"],
@@ -30,6 +32,8 @@ EDITOR_PERMISSIONS = {
 CONTACT_PERMISSIONS = {
     "recommendation": ["view"],
     "statusupdate": ["view", "add", "change", "delete"],
+    # To cite a source in a draft: choose a listed one, or add one.
+    "source": ["view", "add"],
 }
 
 

@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from tracker.admin.imports import SpreadsheetImportExportMixin
 from tracker.admin.records import (
     ScopedHistoryAdmin,
+    SourceByAddressForm,
     can_publish,
     https_url_fields,
     is_limited_to_nothing,
@@ -28,7 +29,7 @@ from tracker.updates import publish_update
 # --- Status updates: drafts, review and publication ----------------------------------------------
 
 
-class StatusUpdateForm(forms.ModelForm):
+class StatusUpdateForm(SourceByAddressForm):
     class Meta:
         model = StatusUpdate
         formfield_callback = https_url_fields
@@ -41,9 +42,12 @@ class StatusUpdateForm(forms.ModelForm):
             "summary",
             "reason",
             "reason_detail",
+            "account_by",
+            "source",
             "source_url",
             "source_title",
             "corrects",
+            "editors_note",
         ]
 
 
@@ -87,8 +91,7 @@ CORRECTION_FIELDS = (
     "summary",
     "reason",
     "reason_detail",
-    "source_url",
-    "source_title",
+    "source",
 )
 
 
@@ -107,9 +110,9 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         "entered_by",
     ]
     list_filter = [ReviewFilter, "state", "status", "account", "recommendation__report"]
-    list_select_related = ["recommendation__report", "organisation", "entered_by"]
-    search_fields = ["summary", "source_title", "recommendation__title"]
-    autocomplete_fields = ["recommendation"]
+    list_select_related = ["recommendation__report", "organisation", "entered_by", "source"]
+    search_fields = ["summary", "source__title", "source__url", "recommendation__title"]
+    autocomplete_fields = ["recommendation", "source"]
     raw_id_fields = ["corrects"]
     actions = ["publish_selected"]
     date_hierarchy = "describes_on"
@@ -124,12 +127,20 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = ["state", "entered_by", "published_at", "published_by"]
         if obj is not None and obj.is_published:
-            return [*StatusUpdateForm.Meta.fields, *readonly]
+            return [*self._record_fields(obj), *readonly]
         return readonly
+
+    @staticmethod
+    def _record_fields(obj) -> list[str]:
+        """The form's fields; a published update shows its source, not the new-source boxes."""
+        fields = StatusUpdateForm.Meta.fields
+        if obj is not None and obj.is_published:
+            return [name for name in fields if name not in ("source_url", "source_title")]
+        return list(fields)
 
     def get_fields(self, request, obj=None):
         return [
-            *StatusUpdateForm.Meta.fields,
+            *self._record_fields(obj),
             "state",
             "entered_by",
             "published_at",
@@ -213,6 +224,7 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
                 {name: getattr(corrected, name) for name in CORRECTION_FIELDS},
                 recommendation=corrected.recommendation_id,
                 organisation=corrected.organisation_id,
+                source=corrected.source_id,
                 corrects=corrected.pk,
             )
         organisation = restricted_organisation(request)
@@ -264,7 +276,7 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
             self.message_user(request, f"Published: {obj}.", messages.SUCCESS)
             return True
         self.message_user(
-            request, "Not published: a published update needs a source URL.", messages.ERROR
+            request, "Not published: a published update needs a source.", messages.ERROR
         )
         return False
 
@@ -293,7 +305,7 @@ class StatusUpdateAdmin(SpreadsheetImportExportMixin, ScopedHistoryAdmin):
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} draft(s) were not published: each needs a source URL.",
+                f"{skipped} draft(s) were not published: each needs a source.",
                 messages.WARNING,
             )
         for reason in refused:

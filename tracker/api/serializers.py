@@ -13,6 +13,7 @@ from tracker.models import (
     Recommendation,
     Report,
     ResponseKind,
+    Source,
     StatusUpdate,
 )
 from tracker.public.tables import timeliness
@@ -29,11 +30,33 @@ def recommendation_api_path(recommendation: Recommendation) -> str:
     )
 
 
+class SourceSerializer(serializers.ModelSerializer):
+    """A cited document. `kind` is primary (the report, government, Parliament, legislation, a
+    regulator or a court) or secondary (press, law firms, charities, other trackers)."""
+
+    class Meta:
+        model = Source
+        fields = ["url", "title", "publisher", "published_on", "kind", "archive_url"]
+
+
+class SourcedMixin(serializers.Serializer):
+    """The record's source, in full and (as in format 1) as its address and title."""
+
+    source = SourceSerializer(allow_null=True, read_only=True)
+    source_url = serializers.CharField(
+        source="source.url", default="", read_only=True, help_text="The source's address."
+    )
+    source_title = serializers.CharField(source="source.title", default="", read_only=True)
+
+
 class ReportSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="The report's public page.")
     api_url = serializers.SerializerMethodField()
     recommendations_api_url = serializers.SerializerMethodField()
-    report_url = serializers.URLField(source="url", help_text="Where the report is published.")
+    report_url = serializers.CharField(
+        source="source.url", default="", help_text="Where the report is published."
+    )
+    source = SourceSerializer(allow_null=True, help_text="The report's own publication.")
     recommendation_count = serializers.IntegerField()
     overdue_count = serializers.IntegerField(
         help_text="Recommendations with an open deadline that has passed."
@@ -56,6 +79,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "chair",
             "published_on",
             "report_url",
+            "source",
             "government_response_on",
             "government_response_url",
             "summary",
@@ -191,6 +215,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
         help_text="Days since an overdue deadline's due date; null when none is overdue."
     )
     owners = OwnershipSerializer(source="ownerships", many=True)
+    text_source = SourceSerializer(allow_null=True, help_text="The source of the wording.")
+    text_source_url = serializers.CharField(source="text_source.url", default="")
     url = serializers.SerializerMethodField(help_text="The recommendation's public page.")
     api_url = serializers.SerializerMethodField()
 
@@ -206,6 +232,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "text",
             "text_kind",
             "text_source_url",
+            "text_source",
+            "text_note",
             "status",
             "status_label",
             "status_on",
@@ -270,7 +298,7 @@ class RecommendationLinkMixin(serializers.Serializer):
         return absolute(self, recommendation_api_path(obj.recommendation))
 
 
-class DeadlineSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
+class DeadlineSerializer(RecommendationLinkMixin, SourcedMixin, serializers.ModelSerializer):
     owner = serializers.CharField(
         source="organisation.slug",
         allow_null=True,
@@ -295,6 +323,7 @@ class DeadlineSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
             "precision",
             "due_date",
             "promised_on",
+            "source",
             "source_url",
             "source_title",
             "state",
@@ -329,7 +358,7 @@ class DeadlineSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
         return absolute(self, reverse("api:deadline-detail", args=[deadline.pk]))
 
 
-class StatusUpdateSerializer(RecommendationLinkMixin, serializers.ModelSerializer):
+class StatusUpdateSerializer(RecommendationLinkMixin, SourcedMixin, serializers.ModelSerializer):
     owner = serializers.CharField(
         source="organisation.slug",
         allow_null=True,
@@ -356,6 +385,8 @@ class StatusUpdateSerializer(RecommendationLinkMixin, serializers.ModelSerialize
             "account_label",
             "reason",
             "reason_detail",
+            "account_by",
+            "source",
             "source_url",
             "source_title",
             "corrects",

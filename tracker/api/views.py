@@ -138,11 +138,15 @@ class ReportViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
             f"count_{status}": Count("recommendations", filter=Q(recommendations__status=status))
             for status in ImplementationStatus
         }
-        return Report.objects.annotate(
-            recommendation_count=Count("recommendations"),
-            overdue_count=Count("recommendations", filter=Q(recommendations__in=overdue)),
-            **status_counts,
-        ).order_by("published_on", "slug")
+        return (
+            Report.objects.select_related("source")
+            .annotate(
+                recommendation_count=Count("recommendations"),
+                overdue_count=Count("recommendations", filter=Q(recommendations__in=overdue)),
+                **status_counts,
+            )
+            .order_by("published_on", "slug")
+        )
 
 
 class OwnerViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
@@ -182,7 +186,7 @@ class RecommendationViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view
             return Recommendation.objects.none()
-        queryset = Recommendation.objects.select_related("report").prefetch_related(
+        queryset = Recommendation.objects.select_related("report", "text_source").prefetch_related(
             Prefetch("ownerships", queryset=Ownership.objects.select_related("organisation"))
         )
         return recommendations_as_of(self.request.as_of, queryset).annotate(
@@ -209,7 +213,7 @@ class DeadlineViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
             return Deadline.objects.none()
         overdue = Deadline.objects.overdue(self.request.as_of.day).values("pk")
         return (
-            Deadline.objects.select_related("recommendation__report", "organisation")
+            Deadline.objects.select_related("recommendation__report", "organisation", "source")
             .select_related("superseded_by")
             .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
             .order_by("due_date", "pk")
@@ -227,6 +231,6 @@ class StatusUpdateViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             StatusUpdate.objects.published()
-            .select_related("recommendation__report", "organisation")
+            .select_related("recommendation__report", "organisation", "source")
             .order_by("-published_at", "-pk")
         )

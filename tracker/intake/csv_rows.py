@@ -25,7 +25,20 @@ COLUMNS = (
     "response_source_url",
 )
 # watch_terms / watch_exclude: words and phrases for the watch job, separated by ";" or new lines.
-OPTIONAL_COLUMNS = ("report_short_name", "plain_summary", "watch_terms", "watch_exclude")
+# The response's source is named by its address; these describe it when it is new to the tracker.
+SOURCE_COLUMNS = (
+    "response_source_title",
+    "response_source_publisher",
+    "response_source_date",
+    "response_source_kind",
+)
+OPTIONAL_COLUMNS = (
+    "report_short_name",
+    "plain_summary",
+    "watch_terms",
+    "watch_exclude",
+    *SOURCE_COLUMNS,
+)
 
 
 @dataclass(frozen=True)

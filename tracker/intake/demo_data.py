@@ -26,6 +26,7 @@ from tracker.models import (
     Report,
     Response,
     ResponseKind,
+    Source,
     StatusUpdate,
 )
 from tracker.periods import Precision, describe_due, end_of_period
@@ -131,6 +132,20 @@ class _Seeder:
         self.progress = progress
         self.summary = SeedSummary()
         self.now = timezone.now()
+        self._sources: dict[str, Source] = {}
+
+    def source(self, path: str, title: str) -> Source:
+        """One fictional source per address, made once."""
+        if path not in self._sources:
+            self._sources[path], _ = Source.objects.get_or_create(
+                url=f"{DEMO_SOURCE}/{path}",
+                defaults={
+                    "title": title,
+                    "publisher": "Example publisher (fictional)",
+                    "kind": Source.Kind.SECONDARY,
+                },
+            )
+        return self._sources[path]
 
     def organisations(self, count: int) -> list[Organisation]:
         existing = set(
@@ -161,7 +176,9 @@ class _Seeder:
                     title=f"Demo inquiry {number}: final report (fictional)",
                     short_name=f"Demo {number}",
                     published_on=published,
-                    url=f"{DEMO_SOURCE}/inquiry-{number}",
+                    source=self.source(
+                        f"inquiry-{number}", f"Demo inquiry {number}: final report (fictional)"
+                    ),
                     summary="A fictional inquiry made by seed_demo for demonstrations and load "
                     "tests. It is not a real report and describes no real body.",
                 )
@@ -179,7 +196,7 @@ class _Seeder:
                 text="Fictional wording made by seed_demo: an example body should take an "
                 "example step by an example date.",
                 text_kind=Recommendation.TextKind.SUMMARY,
-                text_source_url=report.url,
+                text_source_id=report.source_id,
             )
             for report, size in zip(reports, sizes, strict=True)
             for number in range(1, size + 1)
@@ -222,8 +239,9 @@ class _Seeder:
                     if answered
                     else None,
                     summary="Fictional response made by seed_demo." if answered else "",
-                    source_url=f"{DEMO_SOURCE}/response" if answered else "",
-                    source_title="Example response (fictional)" if answered else "",
+                    source=self.source("response", "Example response (fictional)")
+                    if answered
+                    else None,
                 )
             )
         self.summary.responses = len(_in_batches(rows, Response, self.progress))
@@ -253,8 +271,7 @@ class _Seeder:
             precision=precision,
             due_date=due,
             promised_on=promised_on,
-            source_url=f"{DEMO_SOURCE}/plan",
-            source_title="Example plan (fictional)",
+            source=self.source("plan", "Example plan (fictional)"),
             supersedes=supersedes,
             change_reason="A fictional reason for the move." if supersedes else "",
         )
@@ -311,8 +328,7 @@ class _Seeder:
                         summary="A fictional update made by seed_demo.",
                         account=self.rng.choice(list(StatusUpdate.Account)),
                         reason=StatusUpdate.Reason.DROPPED if dropped else "",
-                        source_url=f"{DEMO_SOURCE}/update",
-                        source_title="Example progress note (fictional)",
+                        source=self.source("update", "Example progress note (fictional)"),
                         state=StatusUpdate.State.PUBLISHED,
                         published_at=self._published_after(day),
                     )

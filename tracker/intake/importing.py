@@ -17,9 +17,11 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from tracker.citations import source_for
 from tracker.intake.csv_rows import (
     COLUMNS,
     OPTIONAL_COLUMNS,
+    SOURCE_COLUMNS,
     ImportRefused,
     RowError,
     decode,
@@ -32,6 +34,7 @@ from tracker.models import (
     Report,
     Response,
     ResponseKind,
+    Source,
     plain_summary_problem,
 )
 
@@ -47,6 +50,7 @@ __all__ = [
     "plan_import",
 ]
 
+SOURCE_KINDS = tuple(Source.Kind.values)
 RESPONSE_VALUES = tuple(ResponseKind.values)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = URLValidator(schemes=["http", "https"])
@@ -80,6 +84,7 @@ class PlannedRecommendation:
     plain_summary: str = ""
     watch_terms: str = ""
     watch_exclude: str = ""
+    response_source: dict = field(default_factory=dict)
 
     @property
     def text_kind_label(self) -> str:
@@ -301,6 +306,7 @@ class _Planner:
         watch_exclude = self.watch_list(row_number, row, "watch_exclude")
         lead, supporting = self.owners(row_number, row)
         response, response_date, response_url = self.response(row_number, row, lead)
+        response_source = self.source_details(row_number, row, response_url)
         if len(self.errors) > errors_before or number is None:
             return None
         return PlannedRecommendation(
@@ -317,6 +323,7 @@ class _Planner:
             plain_summary=plain_summary,
             watch_terms=watch_terms,
             watch_exclude=watch_exclude,
+            response_source=response_source,
         )
 
     def watch_list(self, row_number: int, row: dict[str, str], column: str) -> str:
@@ -497,6 +504,31 @@ class _Planner:
                 )
         return kind, response_date, url
 
+    def source_details(self, row_number: int, row: dict[str, str], url: str) -> dict:
+        """Title, publisher, date and kind of the response's source, for a new source."""
+        given = {column: row.get(column, "") for column in SOURCE_COLUMNS}
+        if any(given.values()) and not url:
+            column = next(column for column, value in given.items() if value)
+            self.error(row_number, column, "given, but response_source_url is empty")
+            return {}
+        for column, limit in (("response_source_title", 300), ("response_source_publisher", 200)):
+            if len(given[column]) > limit:
+                self.error(row_number, column, f"longer than {limit} characters")
+        kind = given["response_source_kind"].lower()
+        if kind and kind not in SOURCE_KINDS:
+            self.error(
+                row_number,
+                "response_source_kind",
+                f'unknown value "{given["response_source_kind"]}" (expected one of: '
+                f"{', '.join(SOURCE_KINDS)})",
+            )
+        return {
+            "title": given["response_source_title"],
+            "publisher": given["response_source_publisher"],
+            "published_on": self.date(row_number, row, "response_source_date", required=False),
+            "kind": kind,
+        }
+
     def date(
         self, row_number: int, row: dict[str, str], column: str, *, required: bool
     ) -> datetime.date | None:
@@ -632,7 +664,9 @@ def _write_recommendation(report: Report, planned: PlannedRecommendation, user) 
                 organisation=planned.lead.instance,
                 kind=planned.response,
                 responded_on=planned.response_date,
-                source_url=planned.response_source_url,
+                source=source_for(planned.response_source_url, **planned.response_source)
+                if planned.response_source_url
+                else None,
             ),
             user,
         )

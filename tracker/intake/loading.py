@@ -9,201 +9,42 @@ corrections survive a second run. Status updates are published through the ledge
 recommendation's headline status is computed, never read from the file.
 """
 
-import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import yaml
 from django.db import transaction
 from django.utils import timezone
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 
+from tracker.intake.merging import merge, remember
+from tracker.intake.report_schema import (
+    FORMAT_VERSION,
+    V1_NAMES,
+    CheckData,
+    DeadlineData,
+    OrganisationData,
+    RecommendationData,
+    ReportData,
+    SourceData,
+    UpdateData,
+    rule_problems,
+    upgrade_v1,
+)
 from tracker.models import (
+    Check,
     Deadline,
-    ImplementationStatus,
     Organisation,
     Ownership,
     Recommendation,
     Report,
     Response,
-    ResponseKind,
+    Source,
     StatusUpdate,
-    plain_summary_problem,
 )
-from tracker.periods import Precision, end_of_period
 from tracker.updates import publish_update
-
-# --- Field types ---------------------------------------------------------------------------------
-
-
-def _iso_date(value: Any) -> Any:
-    """A calendar day, written YYYY-MM-DD; never a timestamp or a number."""
-    if isinstance(value, datetime.datetime):
-        raise ValueError("give a date (YYYY-MM-DD) without a time")
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("give a date as YYYY-MM-DD")
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
-        raise ValueError("give a full http:// or https:// address")
-    return value
-
-
-def _http_url_or_blank(value: str) -> str:
-    return _http_url(value) if value else value
-
-
-def _text(max_length: int | None = None, required: bool = False) -> Any:
-    constraints = StringConstraints(
-        strip_whitespace=True, max_length=max_length, min_length=1 if required else None
-    )
-    return Annotated[str, constraints]
-
-
-Text = _text()
-RequiredText = _text(required=True)
-Text80 = _text(80)
-Text200 = _text(200)
-Text300 = _text(300)
-RequiredText80 = _text(80, required=True)
-RequiredText200 = _text(200, required=True)
-RequiredText300 = _text(300, required=True)
-Day = Annotated[datetime.date, BeforeValidator(_iso_date)]
-WatchTerm = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200, strict=True)
-]
-Slug = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, strict=True)
-]
-Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_http_url)
-]
-OptionalUrl = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=500),
-    AfterValidator(_http_url_or_blank),
-]
-
-
-def _plain_summary(value: str) -> str:
-    if problem := plain_summary_problem(value):
-        raise ValueError(f"the plain summary is {problem}")
-    return value
-
-
-PlainSummary = Annotated[
-    str, StringConstraints(strip_whitespace=True), AfterValidator(_plain_summary)
-]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReportData(_Section):
-    slug: Slug
-    title: RequiredText300
-    short_name: RequiredText80
-    chair: Text200 = ""
-    published_on: Day
-    url: Url
-    government_response_on: Day | None = None
-    government_response_url: OptionalUrl = ""
-    summary: Text = ""
-    # Other names the report goes by, for the site search ("Jay report").
-    alternative_names: list[Text200] = []
-
-
-class OrganisationData(_Section):
-    slug: Slug
-    name: RequiredText200
-    kind: Organisation.Kind
-    url: OptionalUrl = ""
-
-
-class OwnerData(_Section):
-    organisation: Slug
-    role: Ownership.Role
-    basis: Ownership.Basis = Ownership.Basis.STATED
-    scope: Text200 = ""
-    note: Text = ""
-
-
-class ResponseData(_Section):
-    organisation: Slug
-    kind: ResponseKind
-    kind_is_official: StrictBool = False
-    responded_on: Day | None = None
-    summary: Text = ""
-    source_url: OptionalUrl = ""
-    source_title: Text300 = ""
-
-
-class DeadlineData(_Section):
-    key: RequiredText80
-    organisation: Slug | None = None
-    commitment: RequiredText
-    stated_as: RequiredText200
-    precision: Precision
-    due_date: Day
-    promised_on: Day | None = None
-    source_url: Url
-    source_title: Text300 = ""
-    supersedes: Text80 | None = None
-    met_on: Day | None = None
-    withdrawn_on: Day | None = None
-    change_reason: Text = ""
-
-
-class UpdateData(_Section):
-    describes_on: Day
-    organisation: Slug | None = None
-    status: ImplementationStatus
-    summary: RequiredText
-    account: StatusUpdate.Account
-    reason: StatusUpdate.Reason = StatusUpdate.Reason.NONE
-    reason_detail: Text = ""
-    source_url: Url  # loaded updates are published, and a published update needs its source
-    source_title: Text300 = ""
-
-
-class RecommendationData(_Section):
-    number: Annotated[StrictInt, Field(ge=1, le=32767)]
-    title: Text300 = ""
-    title_is_official: StrictBool = False
-    text: Text = ""
-    text_kind: Recommendation.TextKind
-    text_source_url: OptionalUrl = ""
-    text_note: Text = ""
-    plain_summary: PlainSummary = ""
-    # Words and phrases that identify news about it, for the watch job (not factual claims).
-    watch_terms: list[WatchTerm] = []
-    watch_exclude: list[WatchTerm] = []
-    owners: list[OwnerData]
-    responses: list[ResponseData] = []
-    deadlines: list[DeadlineData] = []
-    updates: list[UpdateData] = []
 
 
 @dataclass
@@ -212,6 +53,8 @@ class ReportFile:
     report: ReportData
     organisations: list[OrganisationData]
     recommendations: list[RecommendationData]
+    sources: list[SourceData] = field(default_factory=list)
+    format_version: int = FORMAT_VERSION
 
 
 class ReportFileError(Exception):
@@ -224,7 +67,9 @@ class ReportFileError(Exception):
 
 # --- Reading and checking ------------------------------------------------------------------------
 
-TOP_LEVEL_KEYS = ("report", "organisations", "recommendations")
+TOP_LEVEL_KEYS = ("format_version", "sources", "report", "organisations", "recommendations")
+REQUIRED_KEYS = ("report", "organisations", "recommendations")
+READABLE_VERSIONS = (1, FORMAT_VERSION)
 
 
 def read_report_file(path: Path) -> ReportFile:
@@ -241,15 +86,45 @@ def read_report_file(path: Path) -> ReportFile:
 
 
 def parse_report(raw: Any, source: str) -> ReportFile:
-    """Check an already-parsed document (a dict) and return it typed."""
+    """Check an already-parsed document (a dict) and return it typed (as version 2)."""
     if not isinstance(raw, dict):
         raise ReportFileError(
-            [f"{source}: expected a YAML mapping with {', '.join(TOP_LEVEL_KEYS)}"]
+            [f"{source}: expected a YAML mapping with {', '.join(REQUIRED_KEYS)}"]
         )
+    version = raw.get("format_version", 1)
+    if version not in READABLE_VERSIONS:
+        raise ReportFileError(
+            [
+                f"{source}: format_version: {version!r} is not a version this tracker reads "
+                f"({', '.join(map(str, READABLE_VERSIONS))})"
+            ]
+        )
+    try:
+        parsed = _parse_current(upgrade_v1(raw) if version == 1 else raw, source)
+    except ReportFileError as error:
+        if version != 1:
+            raise
+        raise ReportFileError([_v1_wording(problem) for problem in error.problems]) from None
+    parsed.format_version = version
+    return parsed
+
+
+def _v1_wording(problem: str) -> str:
+    problem = problem.replace("report.source:", "report.url:")
+    for current, old in V1_NAMES.items():
+        problem = problem.replace(current, old)
+    return problem
+
+
+def _parse_current(raw: dict, source: str) -> ReportFile:
     problems: list[str] = [
         f"{source}: {key}: not a known section (expected {', '.join(TOP_LEVEL_KEYS)})"
         for key in raw
         if key not in TOP_LEVEL_KEYS
+    ]
+    sources = [
+        _validate(SourceData, item, source, f"sources[{i}]", problems)
+        for i, item in enumerate(raw.get("sources") or [])
     ]
     report = _validate(ReportData, raw.get("report"), source, "report", problems)
     organisations = [
@@ -266,8 +141,9 @@ def parse_report(raw: Any, source: str) -> ReportFile:
         report=report,
         organisations=[o for o in organisations if o is not None],
         recommendations=[r for r in recommendations if r is not None],
+        sources=[s for s in sources if s is not None],
     )
-    problems += _rule_problems(parsed, raw_count=len(recommendations))
+    problems += rule_problems(parsed, raw_count=len(recommendations))
     if problems:
         raise ReportFileError(problems)
     return parsed
@@ -300,171 +176,43 @@ def _field_path(loc: tuple) -> str:
     return path
 
 
-def _rule_problems(parsed: ReportFile, raw_count: int) -> list[str]:
-    """Rules that span fields: references, numbering, one lead, periods, duplicates."""
-    problems: list[str] = []
-    source = parsed.source
-
-    def problem(where: str, message: str) -> None:
-        problems.append(f"{source}: {where}: {message}")
-
-    slugs = Counter(o.slug for o in parsed.organisations)
-    names = Counter(o.name for o in parsed.organisations)
-    for i, organisation in enumerate(parsed.organisations):
-        if slugs[organisation.slug] > 1:
-            problem(f"organisations[{i}].slug", f"'{organisation.slug}' is listed more than once")
-        if names[organisation.name] > 1:
-            problem(f"organisations[{i}].name", f"'{organisation.name}' is listed more than once")
-
-    numbers = Counter(r.number for r in parsed.recommendations)
-    if len(parsed.recommendations) == raw_count and raw_count:
-        expected = set(range(1, raw_count + 1))
-        missing = sorted(expected - set(numbers))
-        repeated = sorted(n for n, count in numbers.items() if count > 1)
-        if missing or repeated:
-            detail = "; ".join(
-                part
-                for part in (
-                    f"missing {', '.join(map(str, missing))}" if missing else "",
-                    f"repeated {', '.join(map(str, repeated))}" if repeated else "",
-                )
-                if part
-            )
-            problem("recommendations", f"numbers must run from 1 to {raw_count} ({detail})")
-
-    for recommendation in parsed.recommendations:
-        for where, message in _recommendation_problems(recommendation, set(slugs)):
-            problem(f"recommendation {recommendation.number}, {where}", message)
-    return problems
-
-
-def _recommendation_problems(rec: RecommendationData, known: set[str]):
-    def unknown_organisation(slug: str | None) -> bool:
-        return slug is not None and slug not in known
-
-    if not Recommendation.wording_matches_kind(rec.text_kind, rec.text):
-        if rec.text_kind == Recommendation.TextKind.UNKNOWN:
-            yield "text", "must be empty when text_kind is unknown"
-        else:
-            yield "text", f"give the wording, or set text_kind to unknown (it is {rec.text_kind})"
-
-    leads = sum(owner.role == Ownership.Role.LEAD for owner in rec.owners)
-    if leads != 1:
-        yield "owners", f"exactly one owner must have role lead (found {leads})"
-    seen_owners: set[str] = set()
-    for i, owner in enumerate(rec.owners):
-        if unknown_organisation(owner.organisation):
-            yield f"owners[{i}].organisation", f"'{owner.organisation}' is not in organisations"
-        if owner.organisation in seen_owners:
-            yield f"owners[{i}].organisation", f"'{owner.organisation}' is listed twice"
-        seen_owners.add(owner.organisation)
-
-    seen_responses: set[tuple] = set()
-    for i, response in enumerate(rec.responses):
-        if unknown_organisation(response.organisation):
-            yield (
-                f"responses[{i}].organisation",
-                f"'{response.organisation}' is not in organisations",
-            )
-        if Response.needs_date_and_source(response.kind):
-            if response.responded_on is None:
-                yield f"responses[{i}].responded_on", "a response given needs its date"
-            if not response.source_url:
-                yield f"responses[{i}].source_url", "a response given needs its source"
-        identity = (response.organisation, response.responded_on, response.kind)
-        if identity in seen_responses:
-            yield f"responses[{i}]", "the same organisation, date and kind is listed twice"
-        seen_responses.add(identity)
-
-    keys: set[str] = set()
-    superseded: set[str] = set()
-    seen_deadlines: set[tuple] = set()
-    for i, deadline in enumerate(rec.deadlines):
-        if unknown_organisation(deadline.organisation):
-            yield (
-                f"deadlines[{i}].organisation",
-                f"'{deadline.organisation}' is not in organisations",
-            )
-        expected = end_of_period(deadline.due_date, deadline.precision)
-        if expected != deadline.due_date:
-            yield (
-                f"deadlines[{i}].due_date",
-                f"a deadline stated by {deadline.precision} falls due on the last day of that "
-                f"period: {expected.isoformat()}, not {deadline.due_date.isoformat()}",
-            )
-        if deadline.key in keys:
-            yield f"deadlines[{i}].key", f"'{deadline.key}' is used twice"
-        if deadline.supersedes is not None:
-            if deadline.supersedes not in keys:
-                yield (
-                    f"deadlines[{i}].supersedes",
-                    f"'{deadline.supersedes}' is not the key of an earlier deadline of this "
-                    "recommendation",
-                )
-            elif deadline.supersedes in superseded:
-                yield f"deadlines[{i}].supersedes", f"'{deadline.supersedes}' is already replaced"
-            superseded.add(deadline.supersedes)
-        keys.add(deadline.key)
-        for name, words in (("met_on", "met"), ("withdrawn_on", "dropped")):
-            day = getattr(deadline, name)
-            if day and deadline.promised_on and day < deadline.promised_on:
-                yield (
-                    f"deadlines[{i}].{name}",
-                    f"a promise cannot be {words} before it was made: {day.isoformat()} is "
-                    f"before promised_on {deadline.promised_on.isoformat()}",
-                )
-        identity = (deadline.stated_as, deadline.commitment)
-        if identity in seen_deadlines:
-            yield f"deadlines[{i}]", "the same commitment and stated date is listed twice"
-        seen_deadlines.add(identity)
-
-    seen_updates: set[tuple] = set()
-    for i, update in enumerate(rec.updates):
-        if unknown_organisation(update.organisation):
-            yield f"updates[{i}].organisation", f"'{update.organisation}' is not in organisations"
-        if update.organisation is not None and update.organisation not in seen_owners:
-            yield (
-                f"updates[{i}].organisation",
-                f"'{update.organisation}' does not own this recommendation: name one of its "
-                "owners, or leave it out for the whole recommendation",
-            )
-        if update.describes_on > timezone.localdate():
-            yield (
-                f"updates[{i}].describes_on",
-                f"{update.describes_on.isoformat()} is after today: an update describes what "
-                "has happened",
-            )
-        if StatusUpdate.needs_reason(update.status, update.reason):
-            yield f"updates[{i}].reason", "say why it is not being implemented"
-        identity = (update.organisation, update.describes_on, update.source_url)
-        if identity in seen_updates:
-            yield f"updates[{i}]", "the same organisation, date and source is listed twice"
-        seen_updates.add(identity)
-
-
 # --- Loading -------------------------------------------------------------------------------------
 
-COUNTED = ("recommendations", "owners", "responses", "deadlines", "updates", "organisations")
+COUNTED = (
+    "recommendations",
+    "owners",
+    "responses",
+    "deadlines",
+    "updates",
+    "organisations",
+    "checks",
+    "sources",
+)
 
 
 @dataclass
 class LoadSummary:
-    """What one file held and how much of it was new to the database."""
+    """What one file held, how much of it was new to the database and how much was brought up to
+    date."""
 
     source: str
     short_name: str
     report_created: bool = False
     in_file: Counter = field(default_factory=Counter)
     created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
 
-    def count(self, kind: str, created: bool) -> None:
+    def count(self, kind: str, created: bool, updated: bool = False) -> None:
         self.in_file[kind] += 1
         self.created[kind] += created
+        self.updated[kind] += bool(updated)
 
     def __str__(self) -> str:
         counts = "; ".join(
-            f"{self.in_file[kind]} {kind}, {self.created[kind]} new" for kind in COUNTED
+            f"{self.in_file[kind]} {kind}, {self.created[kind]} new"
+            + (f", {self.updated[kind]} brought up to date" if self.updated[kind] else "")
+            for kind in COUNTED
         )
         state = "new report" if self.report_created else "report already loaded"
         return f"{self.short_name} ({state}): {counts}."
@@ -485,107 +233,188 @@ def load_report_files(paths: list[Path]) -> list[LoadSummary]:
 
 
 def load_report(data: ReportFile) -> LoadSummary:
-    """Create what is missing from one checked file; leave every existing row as it is."""
+    """Create what is missing from one checked file and bring what a file loaded before up to
+    date, keeping every value an editor changed. Published updates are only ever added."""
     summary = LoadSummary(source=data.source, short_name=data.report.short_name)
     with transaction.atomic():
+        sources = {s.url: _source(s, summary) for s in data.sources}
         organisations = {o.slug: _organisation(o, data.source, summary) for o in data.organisations}
-        defaults = data.report.model_dump(exclude={"slug", "alternative_names"})
-        defaults["alternative_names"] = "\n".join(data.report.alternative_names)
-        report, summary.report_created = Report.objects.get_or_create(
-            slug=data.report.slug, defaults=defaults
-        )
+        values = data.report.model_dump(exclude={"slug", "source", "alternative_names"})
+        values["source"] = sources[data.report.source]
+        values["alternative_names"] = "\n".join(data.report.alternative_names)
+        report = Report.objects.filter(slug=data.report.slug).first()
+        summary.report_created = report is None
+        if report is None:
+            report = Report.objects.create(slug=data.report.slug, **values)
+            remember(report, values)
+        else:
+            merge(report, values)
         for rec_data in data.recommendations:
-            _load_recommendation(report, rec_data, organisations, summary)
+            _load_recommendation(report, rec_data, organisations, sources, summary)
     return summary
+
+
+def _source(data: SourceData, summary: LoadSummary) -> Source:
+    values = data.model_dump(exclude={"url"})
+    existing = Source.objects.filter(url=data.url).first()
+    if existing is None:
+        created = Source.objects.create(url=data.url, **values)
+        remember(created, values)
+        summary.count("sources", True)
+        return created
+    summary.count("sources", False, merge(existing, values))
+    return existing
 
 
 def _organisation(data: OrganisationData, source: str, summary: LoadSummary) -> Organisation:
     existing = Organisation.objects.filter(slug=data.slug).first()
-    if existing is None and Organisation.objects.filter(name=data.name).exists():
+    clash = Organisation.objects.filter(name=data.name).exclude(slug=data.slug).exists()
+    if existing is None and clash:
         raise ReportFileError(
             [
                 f"{source}: organisation '{data.slug}': the name '{data.name}' already belongs to "
                 "another organisation in the database; use its slug"
             ]
         )
-    summary.count("organisations", existing is None)
-    return existing or Organisation.objects.create(**data.model_dump())
+    values = data.model_dump(exclude={"slug"})
+    if existing is None:
+        created = Organisation.objects.create(slug=data.slug, **values)
+        remember(created, values)
+        summary.count("organisations", True)
+        return created
+    if clash:
+        values.pop("name")
+    summary.count("organisations", False, merge(existing, values))
+    return existing
 
 
-def _watch_lists(data: RecommendationData) -> dict[str, str]:
-    return {
-        "watch_terms": "\n".join(data.watch_terms),
-        "watch_exclude": "\n".join(data.watch_exclude),
-    }
+WORDING = ("text", "text_kind", "text_source")
 
 
-def _load_recommendation(report, data: RecommendationData, organisations, summary) -> None:
-    recommendation, created = Recommendation.objects.get_or_create(
-        report=report,
-        number=data.number,
-        defaults=data.model_dump(
-            include={
-                "title",
-                "title_is_official",
-                "text",
-                "text_kind",
-                "text_source_url",
-                "text_note",
-                "plain_summary",
-            }
-        )
-        | _watch_lists(data),
+def _load_recommendation(report, data: RecommendationData, organisations, sources, summary):
+    values = data.model_dump(
+        include={"title", "title_is_official", "text", "text_kind", "text_note"}
+        | {"plain_summary", "editors_note"}
     )
-    if not created and not recommendation.watch_terms and data.watch_terms:
-        # Terms shipped after the recommendation was first loaded; an editor's own are kept.
-        Recommendation.objects.filter(pk=recommendation.pk).update(**_watch_lists(data))
-    summary.count("recommendations", created)
+    values["text_source"] = sources.get(data.text_source)
+    values["watch_terms"] = "\n".join(data.watch_terms)
+    values["watch_exclude"] = "\n".join(data.watch_exclude)
+    recommendation = Recommendation.objects.filter(report=report, number=data.number).first()
+    if recommendation is None:
+        recommendation = Recommendation.objects.create(report=report, number=data.number, **values)
+        remember(recommendation, values)
+        summary.count("recommendations", True)
+    else:
+        changed = merge(recommendation, values, together=(WORDING,))
+        if not recommendation.watch_terms and data.watch_terms:
+            # Terms shipped after the recommendation was first loaded; an editor's own are kept.
+            recommendation.watch_terms = values["watch_terms"]
+            recommendation.save(update_fields=["watch_terms", "updated_at"])
+            changed.append("watch_terms")
+        summary.count("recommendations", False, changed)
     label = f"{summary.short_name} {data.number}"
 
-    has_lead = recommendation.ownerships.leads().exists()
-    for owner in data.owners:
-        organisation = organisations[owner.organisation]
-        exists = recommendation.ownerships.filter(organisation=organisation).exists()
-        if not exists and owner.role == Ownership.Role.LEAD and has_lead:
-            summary.notes.append(
-                f"{label}: kept the lead owner set in the database; "
-                f"'{owner.organisation}' was not added"
-            )
-            summary.count("owners", False)
-            continue
-        if not exists:
-            Ownership.objects.create(
-                recommendation=recommendation,
-                organisation=organisation,
-                **owner.model_dump(exclude={"organisation"}),
-            )
-        summary.count("owners", not exists)
-
+    _owners(recommendation, data, organisations, sources, summary, label)
     for response in data.responses:
-        _, created = Response.objects.get_or_create(
-            recommendation=recommendation,
-            organisation=organisations[response.organisation],
-            responded_on=response.responded_on,
-            kind=response.kind,
-            defaults=response.model_dump(exclude={"organisation", "responded_on", "kind"}),
-        )
-        summary.count("responses", created)
-
+        _response(recommendation, response, organisations, sources, summary)
     by_key: dict[str, Deadline] = {}
     for deadline in data.deadlines:
-        by_key[deadline.key] = _deadline(recommendation, deadline, organisations, by_key, summary)
-
+        by_key[deadline.key] = _deadline(
+            recommendation, deadline, organisations, sources, by_key, summary
+        )
     for update in data.updates:
-        _update(recommendation, update, organisations, summary)
+        _update(recommendation, update, organisations, sources, summary)
+    for check in data.checks:
+        _check(recommendation, check, summary)
 
 
-def _deadline(recommendation, data: DeadlineData, organisations, by_key, summary) -> Deadline:
+def _owners(recommendation, data, organisations, sources, summary, label) -> None:
+    # Supporting owners first, so that a lead the file moves elsewhere is stood down before the
+    # new lead is set (one lead per recommendation is a database rule).
+    ordered = sorted(data.owners, key=lambda owner: owner.role == Ownership.Role.LEAD)
+    for owner in ordered:
+        organisation = organisations[owner.organisation]
+        values = owner.model_dump(exclude={"organisation", "source"})
+        values["source"] = sources.get(owner.source)
+        existing = recommendation.ownerships.filter(organisation=organisation).first()
+        other_lead = (
+            recommendation.ownerships.filter(role=Ownership.Role.LEAD)
+            .exclude(organisation=organisation)
+            .exists()
+        )
+        if owner.role == Ownership.Role.LEAD and other_lead:
+            _stand_down_shipped_lead(recommendation, organisation)
+            other_lead = (
+                recommendation.ownerships.filter(role=Ownership.Role.LEAD)
+                .exclude(organisation=organisation)
+                .exists()
+            )
+        if owner.role == Ownership.Role.LEAD and other_lead:
+            summary.notes.append(
+                f"{label}: kept the lead owner set in the database; "
+                f"'{owner.organisation}' was not made lead"
+            )
+            values.pop("role")
+            if existing is None:
+                summary.count("owners", False)
+                continue
+        if existing is None:
+            created = Ownership.objects.create(
+                recommendation=recommendation, organisation=organisation, **values
+            )
+            remember(created, {**values, "role": owner.role})
+            summary.count("owners", True)
+        else:
+            summary.count("owners", False, merge(existing, values))
+
+
+def _stand_down_shipped_lead(recommendation, new_lead: Organisation) -> None:
+    """A lead that a file set, and no editor changed, becomes supporting when a newer file names
+    another lead."""
+    for ownership in recommendation.ownerships.filter(role=Ownership.Role.LEAD).exclude(
+        organisation=new_lead
+    ):
+        merge(ownership, {"role": Ownership.Role.SUPPORTING})
+
+
+def _response(recommendation, data, organisations, sources, summary) -> None:
+    organisation = organisations[data.organisation]
+    values = data.model_dump(exclude={"organisation", "source"})
+    values["source"] = sources.get(data.source)
+    same_day = recommendation.responses.filter(
+        organisation=organisation, responded_on=data.responded_on
+    )
+    existing = same_day.filter(kind=data.kind).first() or (
+        same_day.first() if same_day.count() == 1 else None
+    )
+    if existing is None:
+        created = Response.objects.create(
+            recommendation=recommendation, organisation=organisation, **values
+        )
+        remember(created, values)
+        summary.count("responses", True)
+    else:
+        summary.count("responses", False, merge(existing, values))
+
+
+DEADLINE_FIXED = ("commitment", "stated_as", "precision", "due_date")
+
+
+def _deadline(recommendation, data: DeadlineData, organisations, sources, by_key, summary):
+    values = data.model_dump(
+        exclude={"key", "organisation", "supersedes", "source", "missed_source"}
+    )
+    values["organisation"] = organisations.get(data.organisation)
+    values["source"] = sources[data.source]
+    values["missed_source"] = sources.get(data.missed_source)
     existing = recommendation.deadlines.filter(
         stated_as=data.stated_as, commitment=data.commitment
     ).first()
-    summary.count("deadlines", existing is None)
     if existing is not None:
+        changeable = {k: v for k, v in values.items() if k not in DEADLINE_FIXED}
+        summary.count("deadlines", False, merge(existing, changeable))
         return existing
+    summary.count("deadlines", True)
     supersedes = by_key.get(data.supersedes) if data.supersedes else None
     if supersedes is not None and Deadline.objects.filter(supersedes=supersedes).exists():
         summary.notes.append(
@@ -594,25 +423,53 @@ def _deadline(recommendation, data: DeadlineData, organisations, by_key, summary
             f"'{data.stated_as}' was added without replacing it"
         )
         supersedes = None
-    return Deadline.objects.create(
-        recommendation=recommendation,
-        organisation=organisations.get(data.organisation),
-        supersedes=supersedes,
-        **data.model_dump(exclude={"key", "organisation", "supersedes"}),
+    created = Deadline.objects.create(
+        recommendation=recommendation, supersedes=supersedes, **values
     )
+    remember(created, {k: v for k, v in values.items() if k not in DEADLINE_FIXED})
+    return created
 
 
-def _update(recommendation, data: UpdateData, organisations, summary) -> None:
+def _update(recommendation, data: UpdateData, organisations, sources, summary) -> None:
     organisation = organisations.get(data.organisation)
+    # An update is known by its owner part, date, source and words: a correction of a shipped
+    # update (same date and source, new words) is a new update that names the one it corrects.
     exists = recommendation.updates.filter(
-        organisation=organisation, describes_on=data.describes_on, source_url=data.source_url
+        organisation=organisation,
+        describes_on=data.describes_on,
+        source__url=data.source,
+        summary=data.summary,
     ).exists()
     summary.count("updates", not exists)
     if exists:
         return
+    corrects = None
+    if data.corrects is not None:
+        corrects = (
+            recommendation.updates.published()
+            .filter(
+                organisation=organisations.get(data.corrects.organisation),
+                describes_on=data.corrects.describes_on,
+                source__url=data.corrects.source,
+            )
+            .order_by("pk")
+            .first()
+        )
     update = StatusUpdate.objects.create(
         recommendation=recommendation,
         organisation=organisation,
-        **data.model_dump(exclude={"organisation"}),
+        source=sources[data.source],
+        corrects=corrects,
+        **data.model_dump(exclude={"organisation", "source", "corrects"}),
     )
     publish_update(update, by=None, at=timezone.now())
+
+
+def _check(recommendation, data: CheckData, summary) -> None:
+    _, created = Check.objects.get_or_create(
+        recommendation=recommendation,
+        checked_on=data.checked_on,
+        checked_by_name=data.checked_by_name,
+        defaults={"outcome": data.outcome, "note": data.note},
+    )
+    summary.count("checks", created)

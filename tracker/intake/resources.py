@@ -11,9 +11,11 @@ An import removes that apostrophe again, so an exported file can be edited and i
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from import_export import fields, resources, widgets
 
-from tracker.models import Deadline, Organisation, Recommendation, Report, StatusUpdate
+from tracker.citations import source_for
+from tracker.models import Deadline, Organisation, Recommendation, Report, Source, StatusUpdate
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ISO_DATE = "%Y-%m-%d"
@@ -68,6 +70,44 @@ class RecommendationWidget(widgets.ForeignKeyWidget):
         return "" if value is None else value.number
 
 
+class SourceWidget(widgets.ForeignKeyWidget):
+    """A source named by its address; a new address becomes a new source, titled from the row's
+    title column where it has one (kind and publisher are guessed from the address, and an editor
+    can correct them in the sources list)."""
+
+    def __init__(self, title_column: str | None = None):
+        self.title_column = title_column
+        super().__init__(Source, field="url")
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        value = str(value).strip()
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            raise ValueError(
+                f'"{value}" is not a web address starting with http:// or https://'
+            ) from None
+        title = str((row or {}).get(self.title_column) or "") if self.title_column else ""
+        return source_for(value, title.strip())
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else value.url
+
+
+def source_field(attribute: str = "source", column: str = "source_url") -> fields.Field:
+    title_column = "source_title" if attribute == "source" else None
+    return fields.Field(attribute=attribute, column_name=column, widget=SourceWidget(title_column))
+
+
+class SourceTitleMixin:
+    """A read-only `source_title` column, so exports name each source as well as its address."""
+
+    def dehydrate_source_title(self, instance) -> str:
+        return instance.source.title if instance.source_id else ""
+
+
 def date_field(attribute: str, **kwargs) -> fields.Field:
     return fields.Field(
         attribute=attribute,
@@ -111,6 +151,7 @@ class RecommendationResource(SpreadsheetSafeResource):
         widget=LookupWidget(Report, "slug", label="report with the slug"),
     )
     status = fields.Field(attribute="status", column_name="status", readonly=True)
+    text_source_url = source_field("text_source", "text_source_url")
 
     class Meta:
         model = Recommendation
@@ -134,7 +175,7 @@ class RecommendationResource(SpreadsheetSafeResource):
         report_skipped = True
 
     def get_queryset(self):
-        return super().get_queryset().select_related("report")
+        return super().get_queryset().select_related("report", "text_source")
 
 
 class LedgerResource(SpreadsheetSafeResource):
@@ -173,10 +214,14 @@ class LedgerResource(SpreadsheetSafeResource):
         raise NotImplementedError
 
     def get_queryset(self):
-        return super().get_queryset().select_related("recommendation__report", "organisation")
+        return (
+            super()
+            .get_queryset()
+            .select_related("recommendation__report", "organisation", "source")
+        )
 
 
-class DeadlineResource(LedgerResource):
+class DeadlineResource(SourceTitleMixin, LedgerResource):
     """A deadline's promise is fixed once saved; mark it met or withdrawn, or supersede it."""
 
     # What a deadline promised never changes; a moved date is a new row that supersedes it.
@@ -187,6 +232,8 @@ class DeadlineResource(LedgerResource):
     promised_on = date_field("promised_on")
     met_on = date_field("met_on")
     withdrawn_on = date_field("withdrawn_on")
+    source_url = source_field()
+    source_title = fields.Field(column_name="source_title", readonly=True)
     supersedes = fields.Field(
         attribute="supersedes_id",
         column_name="supersedes",
@@ -233,7 +280,7 @@ class DeadlineResource(LedgerResource):
         )
 
 
-class StatusUpdateResource(LedgerResource):
+class StatusUpdateResource(SourceTitleMixin, LedgerResource):
     """Imports create or edit drafts only; an editor publishes them in the admin."""
 
     organisation = organisation_field()
@@ -243,6 +290,8 @@ class StatusUpdateResource(LedgerResource):
         column_name="corrects",
         widget=LookupWidget(StatusUpdate, "pk", label="status update with the id", key_is_id=True),
     )
+    source_url = source_field()
+    source_title = fields.Field(column_name="source_title", readonly=True)
     state = fields.Field(attribute="state", column_name="state", readonly=True)
     published_at = fields.Field(
         attribute="published_at",

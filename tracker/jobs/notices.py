@@ -67,7 +67,7 @@ def subscriptions_for(update: StatusUpdate) -> list[Subscription]:
 def send_update_notices(update_id: int) -> SendResult:
     update = (
         StatusUpdate.objects.published()
-        .select_related("recommendation__report", "organisation")
+        .select_related("recommendation__report", "organisation", "source")
         .filter(pk=update_id)
         .first()
     )

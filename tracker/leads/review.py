@@ -71,8 +71,6 @@ def turn_into_update(
             reason_detail=reason_detail,
             summary=lead.title,
             source=source,
-            source_url=source.url,
-            source_title=source.title,
             editors_note=DRAFT_NOTE.format(feed=lead.feed.name),
             entered_by=by,
             state=StatusUpdate.State.DRAFT,

@@ -29,7 +29,7 @@ def open_deadlines(on: datetime.date) -> QuerySet[Deadline]:
     overdue = Deadline.objects.overdue(on).values("pk")
     return (
         Deadline.objects.open()
-        .select_related("recommendation__report", "organisation")
+        .select_related("recommendation__report", "organisation", "source")
         .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
         .order_by("due_date", "pk")
     )
@@ -57,8 +57,7 @@ def event_description(deadline: Deadline, as_of: datetime.date) -> str:
         lines.append(f"Promised on: {deadline.promised_on:%-d %B %Y}.")
     if deadline.is_overdue:
         lines.append("Overdue: the due date has passed and it is neither met nor replaced.")
-    source = f"{deadline.source_title} " if deadline.source_title else ""
-    lines.append(f"Source: {source}{deadline.source_url}")
+    lines.append(f"{deadline.source.credit(reported=True)}, {deadline.source.url}")
     lines.append(f"Data as of {as_of:%-d %B %Y}.")
     return "\n".join(lines)
 

@@ -40,6 +40,7 @@ from tracker.models import (
     Recommendation,
     Response,
     ResponseKind,
+    Source,
     StatusUpdate,
     superseded_exists,
 )
@@ -77,8 +78,8 @@ class Change:
     recommendation: Recommendation
     title: str
     summary: str
-    source_url: str
-    source_title: str
+    source: Source | None
+    reported: bool
     key: str
 
     @property
@@ -180,8 +181,8 @@ def change_of_update(update: StatusUpdate, basis: str) -> Change:
         recommendation=update.recommendation,
         title=title,
         summary=summary,
-        source_url=update.source_url,
-        source_title=update.source_title,
+        source=update.source,
+        reported=update.source_is_a_report,
         key=change_key(kind, update.pk),
     )
 
@@ -201,15 +202,20 @@ def change_of_response(response: Response, basis: str) -> Change:
         title=f"{label(response.recommendation)}: {response.organisation.name} "
         f"{response.get_kind_display().lower()}",
         summary=f"Response given on {response.responded_on:%-d %B %Y}.{said}",
-        source_url=response.source_url,
-        source_title=response.source_title,
+        source=response.source,
+        reported=True,
         key=change_key("response", response.pk),
     )
 
 
 def _with_related(deadlines):
     return deadlines.select_related(
-        "recommendation__report", "organisation", "supersedes", "superseded_by", "missed_source"
+        "recommendation__report",
+        "organisation",
+        "supersedes",
+        "superseded_by",
+        "missed_source",
+        "source",
     )
 
 
@@ -228,8 +234,8 @@ def changes_of_deadline(
             recommendation=recommendation,
             title=f"{label(recommendation)}: {title}",
             summary=summary,
-            source_url=source.url if source else deadline.source_url,
-            source_title=source.title if source else deadline.source_title,
+            source=source or deadline.source,
+            reported=True,
             key=change_key(kind, deadline.pk),
         )
 
@@ -487,12 +493,12 @@ def latest_changes(
     shown = []
     if update_pks:
         related = updates.filter(pk__in=update_pks).select_related(
-            "recommendation__report", "organisation", "corrects"
+            "recommendation__report", "organisation", "corrects", "source"
         )
         shown += [change_of_update(update, basis) for update in related]
     if response_pks:
         related = Response.objects.filter(pk__in=response_pks).select_related(
-            "recommendation__report", "organisation"
+            "recommendation__report", "organisation", "source"
         )
         shown += [change_of_response(response, basis) for response in related]
     if deadline_pks:

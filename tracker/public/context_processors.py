@@ -17,6 +17,7 @@ SITE_PAGES = (
     "data",
     "methodology",
     "search",
+    "sources",
 )
 
 

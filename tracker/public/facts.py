@@ -171,12 +171,14 @@ def recommendation_records(
             grouped[row.recommendation_id].append(row)
         return grouped
 
-    ownerships = by_recommendation(Ownership.objects.select_related("organisation"))
-    responses = by_recommendation(Response.objects.select_related("organisation"))
+    ownerships = by_recommendation(Ownership.objects.select_related("organisation", "source"))
+    responses = by_recommendation(Response.objects.select_related("organisation", "source"))
     updates = by_recommendation(
-        published_updates_as_of(as_of).select_related("organisation", "corrects").newest_first()
+        published_updates_as_of(as_of)
+        .select_related("organisation", "corrects", "source")
+        .newest_first()
     )
-    deadlines = by_recommendation(Deadline.objects.select_related("organisation"))
+    deadlines = by_recommendation(Deadline.objects.select_related("organisation", "source"))
     links = links_of(ids)
     records = []
     for recommendation in recommendations:

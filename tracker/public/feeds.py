@@ -36,10 +36,10 @@ def bad_request(message: str) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-def source_html(url: str, title: str):
-    if not url:
+def source_html(source, reported: bool = False):
+    if source is None:
         return ""
-    return format_html('<p>Source: <a href="{}">{}</a></p>', url, title or url)
+    return format_html('<p><a href="{}">{}</a></p>', source.url, source.credit(reported))
 
 
 class BaseFeed(Feed):
@@ -77,7 +77,7 @@ class UpdatesFeed(BaseFeed):
     def updates(self):
         return (
             StatusUpdate.objects.published()
-            .select_related("recommendation__report", "organisation", "corrects")
+            .select_related("recommendation__report", "organisation", "corrects", "source")
             .order_by("-published_at", "-pk")  # as `newest_published_first`
         )
 
@@ -110,7 +110,7 @@ class UpdatesFeed(BaseFeed):
             update.summary,
             f"{update.describes_on:%-d %B %Y}",
             update.get_account_display(),
-            source_html(update.source_url, update.source_title),
+            source_html(update.source, update.source_is_a_report),
         )
 
     def item_link(self, update: StatusUpdate) -> str:
@@ -293,7 +293,7 @@ class ChangesFeed(BaseFeed):
 
     def item_description(self, change: Change):
         return format_html(
-            "<p>{}</p>{}", change.summary, source_html(change.source_url, change.source_title)
+            "<p>{}</p>{}", change.summary, source_html(change.source, change.reported)
         )
 
     def item_link(self, change: Change) -> str:

@@ -251,7 +251,7 @@ def table_queryset(as_of: AsOf, for_download: bool = False) -> QuerySet:
     rows = with_lead_owner(recommendations_as_of(as_of).select_related("report"))
     if not for_download:
         return rows
-    return rows.prefetch_related(
+    return rows.select_related("text_source").prefetch_related(
         Prefetch(
             "ownerships",
             queryset=Ownership.objects.filter(role=Ownership.Role.SUPPORTING)
@@ -262,7 +262,8 @@ def table_queryset(as_of: AsOf, for_download: bool = False) -> QuerySet:
         Prefetch(
             "updates",
             queryset=published_updates_as_of(as_of)
-            .only("id", "recommendation_id", "source_url", "describes_on", "published_at")
+            .select_related("source")
+            .only("id", "recommendation_id", "source__url", "describes_on", "published_at")
             .order_by("-describes_on", "-published_at", "-pk"),
             to_attr="published_updates",
         ),
@@ -412,10 +413,10 @@ class RecommendationTable(BaseTable):
     def value_source_urls(self, record) -> str:
         """The wording's source and the published updates' sources, oldest first, joined with
         a space (addresses hold no spaces)."""
-        urls = [record.text_source_url] if record.text_source_url else []
+        urls = [record.text_source.url] if record.text_source_id else []
         for update in reversed(getattr(record, "published_updates", [])):
-            if update.source_url and update.source_url not in urls:
-                urls.append(update.source_url)
+            if update.source_id and update.source.url not in urls:
+                urls.append(update.source.url)
         return " ".join(urls)
 
     def value_format_version(self) -> int:

@@ -125,7 +125,7 @@ def home(request):
     latest_ids = published_updates_as_of(as_of).newest_first().values("pk")
     latest_updates = (
         StatusUpdate.objects.filter(pk__in=latest_ids[:LATEST_UPDATES_LENGTH])
-        .select_related("recommendation__report", "organisation")
+        .select_related("recommendation__report", "organisation", "source")
         .newest_first()
     )
     scorecards = report_scorecards(as_of)
@@ -283,7 +283,9 @@ def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -
 def recommendation_detail(request, slug: str, number: int):
     as_of: AsOf = request.as_of
     recommendation = get_object_or_404(
-        recommendations_as_of(as_of).select_related("report"), report__slug=slug, number=number
+        recommendations_as_of(as_of).select_related("report", "text_source"),
+        report__slug=slug,
+        number=number,
     )
     if recommendation.report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
@@ -492,7 +494,3 @@ def search(request):
         return render(request, "tracker/search.html", context, status=400)
     context = {"query": query, "search_query": query, "results": site_search(query), "error": ""}
     return render(request, "tracker/search.html", context)
-
-
-def methodology(request):
-    return render(request, "tracker/methodology.html")

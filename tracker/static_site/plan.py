@@ -45,6 +45,8 @@ SITE_WIDE_URLS = [
     "/reports/",
     "/data/",
     "/updates.atom",
+    "/sources/",
+    "/methodology/",  # counts the claims resting on primary sources
 ]
 
 
@@ -52,7 +54,7 @@ SITE_WIDE_URLS = [
 SITE_WIDE_CALENDARS = ["/deadlines.ics"]
 
 
-UNCHANGING_URLS = ["/methodology/"]
+UNCHANGING_URLS: list[str] = []
 
 
 def file_for(url: str) -> str:

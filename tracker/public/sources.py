@@ -1,0 +1,45 @@
+"""The public list of sources: every document the tracker cites, with what cites it."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import render
+
+from tracker.citations import citations_of, primary_claim_counts, with_public_citations
+from tracker.models import Deadline, Recommendation, Report, Response, Source, StatusUpdate
+
+
+def cited_publicly():
+    """Sources cited by something shown on a public page (not only by drafts)."""
+    published = Q(recommendation__report__is_published=True)
+    return Source.objects.filter(
+        Exists(Report.objects.filter(source=OuterRef("pk"), is_published=True))
+        | Exists(
+            Recommendation.objects.filter(text_source=OuterRef("pk"), report__is_published=True)
+        )
+        | Exists(Response.objects.filter(published, source=OuterRef("pk")))
+        | Exists(Deadline.objects.filter(published, source=OuterRef("pk")))
+        | Exists(StatusUpdate.objects.published().filter(published, source=OuterRef("pk")))
+    )
+
+
+def sources_page(request):
+    sources = list(with_public_citations(cited_publicly()).order_by("kind", "publisher", "title"))
+    rows = [(source, citations_of(source)) for source in sources]
+    return render(
+        request,
+        "tracker/sources.html",
+        {
+            "primary_rows": [row for row in rows if row[0].is_primary],
+            "secondary_rows": [row for row in rows if not row[0].is_primary],
+            "claims": claims(),
+        },
+    )
+
+
+def claims() -> dict[str, int]:
+    """How many public claims cite a source, and how many of them a primary one."""
+    total, primary = primary_claim_counts()
+    return {"total": total, "primary": primary, "secondary": total - primary}
+
+
+def methodology(request):
+    return render(request, "tracker/methodology.html", {"claims": claims()})
