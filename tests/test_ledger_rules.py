@@ -109,7 +109,7 @@ def test_the_admin_refuses_a_promise_met_or_dropped_before_it_was_made(client, e
         "recommendation": deadline.recommendation_id,
         "organisation": "",
         "promised_on": "2024-06-01",
-        "source_url": deadline.source_url,
+        "source": deadline.source_id,
         "source_title": "",
         "supersedes": "",
         "met_on": "",

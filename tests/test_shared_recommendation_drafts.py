@@ -211,7 +211,7 @@ def test_publish_a_correction_starts_from_the_corrected_update(client, shared):
     assert form.initial["summary"] == "Qx9 published & public"
     assert form.initial["recommendation"] == shared["recommendation"].pk
     assert form.initial["corrects"] == published.pk
-    assert form.initial["source_url"] == published.source_url
+    assert form.initial["source"] == published.source_id
     html = page.content.decode()
     assert "The published update this corrects" in html
     assert "Qx9 published &amp; public" in html
