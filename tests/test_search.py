@@ -209,3 +209,9 @@ def test_postgresql_keeps_the_stored_vector_up_to_date_on_every_write(reports):
         [Recommendation(report=redress.report, number=40, title="Lighthouses", text_kind="unknown")]
     )
     assert [hit.number for hit in site_search("lighthouse").groups[1].hits] == [40]
+
+
+def test_the_counts_read_as_words(client, reports):
+    text = text_of(client.get("/search/", {"q": "redress"}))
+
+    assert "Found 1 recommendation." in text

@@ -300,7 +300,7 @@ def test_reports_page_lists_every_report_with_its_figures(client, sample):
 
     assert "<h1>Reports: every inquiry report and its recommendations</h1>" in html
     assert "<caption>Reports and their recommendations as of 23 November 2026</caption>" in html
-    header = "Report Published Recommendations Implemented Partially implemented In progress"
+    header = "Report Published Total Implemented Partially implemented In progress"
     assert header in text
     # Newest first. Recommendations, the six statuses from implemented to not yet assessed,
     # overdue, no deadline set.

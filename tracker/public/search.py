@@ -64,6 +64,14 @@ class Group:
     heading: str
     hits: list = field(default_factory=list)
     has_more: bool = False
+    singular: str = ""
+
+    @property
+    def count_label(self) -> str:
+        """“1 report”, “20+ recommendations”."""
+        count = len(self.hits)
+        noun = self.singular if count == 1 and not self.has_more else self.heading.lower()
+        return f"{count}{'+' if self.has_more else ''} {noun}"
 
     def __post_init__(self) -> None:
         self.has_more = len(self.hits) > GROUP_LENGTH
@@ -134,10 +142,15 @@ def site_search(query: str) -> SearchResults:
     return SearchResults(
         query,
         [
-            Group("reports", "Reports", list(reports[:limit])),
-            Group("recommendations", "Recommendations", list(recommendations[:limit])),
-            Group("owners", "Owners", list(owners[:limit])),
-            Group("updates", "Updates", list(updates[:limit])),
+            Group("reports", "Reports", list(reports[:limit]), singular="report"),
+            Group(
+                "recommendations",
+                "Recommendations",
+                list(recommendations[:limit]),
+                singular="recommendation",
+            ),
+            Group("owners", "Owners", list(owners[:limit]), singular="owner"),
+            Group("updates", "Updates", list(updates[:limit]), singular="update"),
         ],
     )
 
