@@ -120,3 +120,29 @@ def test_database_rules_read_as_plain_sentences_in_the_admin(client):
     assert response.status_code == 200
     assert "This report already has a recommendation with this number." in page
     assert "is violated" not in page
+
+
+def test_the_import_page_offers_a_template_csv_and_its_column_guide(client):
+    import csv
+    import io
+
+    from tracker.intake.importing import COLUMNS, plan_import
+
+    client.force_login(make_editor())
+    page = client.get(reverse("admin:tracker_report_import_inquiry")).content.decode()
+    template_url = reverse("admin:tracker_report_import_inquiry_template")
+    assert template_url in page
+    assert "<code>response_source_url</code>" in page
+    download = client.get(template_url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="inquiry-import-template.csv"'
+    header = next(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    from tracker.intake.importing import COLUMN_GUIDE, OPTIONAL_COLUMNS
+
+    assert [column for column, _, _ in COLUMN_GUIDE] == [*COLUMNS, *OPTIONAL_COLUMNS]
+    assert header[: len(COLUMNS)] == list(COLUMNS)
+    # The template is what the import reads: with nothing filled in it has no rows to refuse.
+    assert plan_import(download.content).recommendations == []
+    # Contacts cannot have it.
+    client.force_login(make_contact_user(OwnershipFactory().organisation))
+    assert client.get(template_url).status_code == 403

@@ -8,17 +8,27 @@ the user and valid for an hour), and is checked again before anything is written
 confirm steps (and export), in the two formats editors use: CSV and XLSX.
 """
 
+import csv
+
 from django import forms
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from tracker.intake.csv_rows import ImportRefused, decode
-from tracker.intake.importing import ImportPlan, import_inquiry, plan_import
+from tracker.intake.importing import (
+    COLUMN_GUIDE,
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    ImportPlan,
+    import_inquiry,
+    plan_import,
+)
 
 MAX_UPLOAD_BYTES = 1_000_000
 SIGNED_FOR_SECONDS = 60 * 60
@@ -105,7 +115,9 @@ def inquiry_import(request):
         return _confirm(request)
 
     if request.method != "POST":
-        return _render(request, UPLOAD_TEMPLATE, {"form": InquiryUploadForm()})
+        return _render(
+            request, UPLOAD_TEMPLATE, {"form": InquiryUploadForm(), "column_guide": COLUMN_GUIDE}
+        )
     form = InquiryUploadForm(request.POST, request.FILES)
     if form.is_valid():
         content = form.cleaned_data["file"]
@@ -114,7 +126,7 @@ def inquiry_import(request):
         if plan.is_valid:
             signed = signing.dumps(decode(content), salt=_salt(request), compress=True)
         return _preview(request, plan, signed)
-    return _render(request, UPLOAD_TEMPLATE, {"form": form})
+    return _render(request, UPLOAD_TEMPLATE, {"form": form, "column_guide": COLUMN_GUIDE})
 
 
 def _confirm(request):
@@ -140,3 +152,14 @@ def _confirm(request):
         f"and {plan.response_count} response(s).",
     )
     return redirect("admin:tracker_report_changelist")
+
+
+def inquiry_import_template(request):
+    """The CSV to fill in: every column, required first, named as the import expects them."""
+    if not can_import_inquiry(request.user):
+        raise PermissionDenied("Importing an inquiry is for editors.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="inquiry-import-template.csv"'
+    response.write("\ufeff")  # so that spreadsheets read it as UTF-8
+    csv.writer(response, lineterminator="\r\n").writerow([*COLUMNS, *OPTIONAL_COLUMNS])
+    return response

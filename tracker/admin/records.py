@@ -17,7 +17,11 @@ from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.admin.checks import can_check, checked_nothing_new, checked_nothing_new_view
-from tracker.admin.imports import SpreadsheetImportExportMixin, inquiry_import
+from tracker.admin.imports import (
+    SpreadsheetImportExportMixin,
+    inquiry_import,
+    inquiry_import_template,
+)
 from tracker.admin.invitations import invite_contacts
 from tracker.admin.leads import WATCH_TERMS_FIELDSET, default_terms_display
 from tracker.admin.roles import contact_organisation_id, is_editor
@@ -114,6 +118,11 @@ class ReportAdmin(SimpleHistoryAdmin):
                 "import-inquiry/",
                 self.admin_site.admin_view(inquiry_import),
                 name="tracker_report_import_inquiry",
+            ),
+            path(
+                "import-inquiry/template.csv",
+                self.admin_site.admin_view(inquiry_import_template),
+                name="tracker_report_import_inquiry_template",
             ),
             *super().get_urls(),
         ]

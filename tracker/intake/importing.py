@@ -41,6 +41,7 @@ from tracker.models import (
 # The import's interface; the file's columns and its reading live in `csv_rows`.
 __all__ = [
     "COLUMNS",
+    "COLUMN_GUIDE",
     "OPTIONAL_COLUMNS",
     "ImportPlan",
     "ImportRefused",
@@ -51,6 +52,64 @@ __all__ = [
 ]
 
 SOURCE_KINDS = tuple(Source.Kind.values)
+# What each column holds, as the import page shows it beside the template (docs/data-formats.md).
+COLUMN_GUIDE = (
+    (
+        "report_slug",
+        "yes",
+        "The report's web name (letters, digits, -, _). Every row of a report repeats the same "
+        "slug, title and date.",
+    ),
+    ("report_title", "yes", "The report's title."),
+    ("report_published", "yes", "Publication date, YYYY-MM-DD."),
+    ("number", "yes", "Whole number from 1, unique within the report."),
+    ("title", "yes", "A short title."),
+    ("text", "no", "The wording; empty means the wording is not yet known."),
+    ("text_is_verbatim", "when text is given", "yes: the official wording; no: a summary."),
+    (
+        "lead_owner",
+        "when there is a response or a supporting owner",
+        "The lead owner's organisation name.",
+    ),
+    ("supporting_owners", "no", "Other owners' names separated by ;."),
+    ("response", "no", "The lead owner's response: " + ", ".join(ResponseKind.values) + "."),
+    ("response_date", "unless response is empty or awaiting", "YYYY-MM-DD."),
+    (
+        "response_source_url",
+        "unless response is empty or awaiting",
+        "Must start with http:// or https://.",
+    ),
+    (
+        "report_short_name",
+        "no (optional column)",
+        "The report's short name; otherwise the title, cut to 80 characters.",
+    ),
+    (
+        "plain_summary",
+        "no (optional column)",
+        "What the recommendation asks for, in plain words: about 40 words at most.",
+    ),
+    ("watch_terms", "no (optional column)", "Words and phrases for the watch job, separated by ;."),
+    (
+        "watch_exclude",
+        "no (optional column)",
+        "Words and phrases the watch job ignores, separated by ;.",
+    ),
+    *(
+        (
+            column,
+            "no (optional column)",
+            f"The response's source, when new to the tracker: its {what}.",
+        )
+        for column, what in (
+            ("response_source_title", "title"),
+            ("response_source_publisher", "publisher"),
+            ("response_source_date", "date, YYYY-MM-DD"),
+            ("response_source_kind", "kind (" + ", ".join(SOURCE_KINDS) + ")"),
+        )
+    ),
+)
+
 RESPONSE_VALUES = tuple(ResponseKind.values)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = URLValidator(schemes=["http", "https"])
