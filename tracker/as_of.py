@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.fields import DateField
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_date
 from tracker.accounts import with_accounts
 from tracker.models import (
     Deadline,
+    Organisation,
     Ownership,
     Recommendation,
     RecommendationQuerySet,
@@ -103,21 +104,26 @@ def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[D
 # --- Recommendations -----------------------------------------------------------------------------
 
 
-def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Subquery:
-    """The lead owner's latest response (given on or before `day` when one is given)."""
+def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Case:
+    """The lead owner's latest response (given on or before `day` when one is given). Where a
+    department leads and the response was its government's (the UK Government answered for
+    it), the government's latest response."""
     lead = (
         Ownership.objects.leads()
         .filter(recommendation=OuterRef(OuterRef("pk")))
         .order_by()
         .values("organisation")
     )
-    responses = Response.objects.filter(
-        recommendation=OuterRef("pk"), organisation__in=Subquery(lead)
-    )
+    responses = Response.objects.filter(recommendation=OuterRef("pk"))
     if day is not None:
         responses = responses.filter(Q(responded_on__isnull=True) | Q(responded_on__lte=day))
-    latest = responses.order_by(F("responded_on").desc(nulls_last=True), "-pk")
-    return Subquery(latest.values(field)[:1])
+    by_lead = responses.filter(organisation__in=Subquery(lead))
+    by_government = responses.filter(organisation__kind=Organisation.Kind.GOVERNMENT)
+    newest = (F("responded_on").desc(nulls_last=True), "-pk")
+    return Case(
+        When(Exists(by_lead), then=Subquery(by_lead.order_by(*newest).values(field)[:1])),
+        default=Subquery(by_government.order_by(*newest).values(field)[:1]),
+    )
 
 
 def with_headline_response(
