@@ -146,7 +146,8 @@ def test_a_full_build_holds_the_whole_public_view_and_every_internal_link_resolv
     assert checked > 300
 
     home = (out / "index.html").read_text()
-    assert "Data as of 23 November 2026." in home
+    assert "Newest fact shown: 1 May 2026." in home
+    assert "Data as of" not in home
     assert 'href="/reports/test-inquiry/1/"' in home
     assert 'href="/reports/"' in home  # the navigation's list of every report
     table = (out / "recommendations/index.html").read_text()
@@ -310,7 +311,8 @@ def test_a_new_day_or_a_new_recommendation_means_a_full_build(sample, out):
         RecommendationFactory(report=sample.second_report, number=2)
         assert build(out, "--only-changed").startswith("Full build:")
         assert (out / "reports/second-inquiry/2/index.html").is_file()
-        assert "Data as of 24 November 2026." in (out / "methodology/index.html").read_text()
+        methodology = (out / "methodology/index.html").read_text()
+        assert "This page was generated on 24 November 2026." in methodology
 
 
 def test_the_swap_keeps_the_previous_build_and_prunes_older_ones(sample, out):

@@ -406,6 +406,19 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
             latest_update_account_by=models.Subquery(latest.values("account_by")[:1]),
         )
 
+    def with_last_checked(self, on: datetime.date | None = None) -> RecommendationQuerySet:
+        """Annotate **last checked**, `last_checked_on`: the day of the latest `Check` for new
+        developments (made on or before `on`, when given); None when never checked."""
+        checks = Check.objects.filter(recommendation=models.OuterRef("pk"))
+        if on is not None:
+            checks = checks.filter(checked_on__lte=on)
+        return self.annotate(
+            last_checked_on=models.Subquery(
+                checks.order_by("-checked_on").values("checked_on")[:1],
+                output_field=models.DateField(),
+            )
+        )
+
     def silent(self, on: datetime.date, days: int) -> RecommendationQuerySet:
         """**Silent**: overdue on `on` with no published update describing the last `days` days (or
         none ever), of reports published by then; longest overdue first."""

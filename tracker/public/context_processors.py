@@ -38,6 +38,38 @@ SITE_DESCRIPTION = (
 )
 
 
+# The pages that show status: each offers the date control (`?as_of=`).
+STATUS_PAGES = {
+    "home",
+    "report_list",
+    "report_detail",
+    "recommendation_detail",
+    "recommendation_list",
+    "owner_list",
+    "owner_detail",
+}
+# Query parameters the date control does not carry over (the day itself, and the page number).
+NOT_CARRIED = {"as_of", "page"}
+
+
+def date_control(request) -> dict:
+    """The date control's hidden fields (the page's other filters) and the query string that
+    goes "back to today" with those filters kept."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.url_name not in STATUS_PAGES:
+        return {"as_of_control": False, "as_of_hidden_fields": [], "today_query": ""}
+    kept = request.GET.copy()
+    for name in NOT_CARRIED:
+        kept.pop(name, None)
+    hidden = [(name, value) for name, values in kept.lists() for value in values]
+    encoded = kept.urlencode()
+    return {
+        "as_of_control": True,
+        "as_of_hidden_fields": hidden,
+        "today_query": f"?{encoded}" if encoded else "",
+    }
+
+
 def site(request) -> dict:
     """Site-wide facts every page shows: its name, the exits, support services, the "as of" day."""
     as_of = getattr(request, "as_of", None)
@@ -54,4 +86,5 @@ def site(request) -> dict:
         "site_urls": site_urls(),
         "as_of": as_of,
         "as_of_query": f"?as_of={as_of.query_value}" if as_of.is_past else "",
+        **date_control(request),
     }

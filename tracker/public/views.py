@@ -9,7 +9,7 @@ import datetime
 import functools
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -44,6 +44,7 @@ from tracker.public.facts import (
     recommendation_records,
 )
 from tracker.public.filters import RecommendationFilter
+from tracker.public.freshness import freshness_of
 from tracker.public.owner_roles import owned_recommendations
 from tracker.public.owner_table import COLUMNS as OWNER_COLUMNS
 from tracker.public.owner_table import InvalidSort, owner_table
@@ -89,6 +90,11 @@ def with_as_of(view):
     return wrapper
 
 
+def published_by(as_of: AsOf):
+    """The recommendations of the reports published by the day."""
+    return Recommendation.objects.filter(report__published_on__lte=as_of.day)
+
+
 def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
     ownerships = (
         Ownership.objects.leads()
@@ -113,6 +119,7 @@ def home(request):
     )
     overdue = list(
         recommendations_as_of(as_of)
+        .with_last_checked(as_of.day if as_of.is_past else None)
         .filter(pk__in=longest_overdue)
         .select_related("report")
         .order_by("oldest_overdue_due", "report__published_on", "number")
@@ -121,6 +128,8 @@ def home(request):
     for recommendation in overdue:
         recommendation.lead_owner = leads.get(recommendation.pk)
         recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+        if recommendation.last_checked_on:
+            recommendation.days_since_check = (as_of.day - recommendation.last_checked_on).days
     # The newest few are found before the joins, not after joining every update.
     latest_ids = published_updates_as_of(as_of).newest_first().values("pk")
     latest_updates = (
@@ -148,6 +157,7 @@ def home(request):
             "overdue": overdue,
             "overdue_total": totals.overdue,
             "latest_updates": latest_updates,
+            "freshness": freshness_of(published_by(as_of), as_of),
         },
     )
 
@@ -165,6 +175,7 @@ def report_list(request):
             "scorecards": scorecards,
             "totals": combined(scorecards),
             "statuses": [(s.value, s.label) for s in STATUS_ORDER],
+            "freshness": freshness_of(published_by(as_of), as_of),
         },
     )
 
@@ -231,6 +242,9 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["freshness"] = freshness_of(
+            Recommendation.objects.filter(pk__in=self.object_list.values("pk")), self.as_of
+        )
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("_export", None)
@@ -258,11 +272,9 @@ def report_detail(request, slug: str):
         raise Http404("This report had not been published on that date.")
     (scorecard,) = report_scorecards(as_of, [report])
     rows = table_queryset(as_of).filter(report=report)
-    return render(
-        request,
-        "tracker/report_detail.html",
-        report_page_context(request, report, scorecard, rows, as_of),
-    )
+    context = report_page_context(request, report, scorecard, rows, as_of)
+    context["freshness"] = freshness_of(Recommendation.objects.filter(report=report), as_of)
+    return render(request, "tracker/report_detail.html", context)
 
 
 def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -> dict:
@@ -290,7 +302,9 @@ def recommendation_detail(request, slug: str, number: int):
     if recommendation.report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
     (record,) = recommendation_records(as_of, [recommendation])
-    return render(request, RECOMMENDATION_PAGE_TEMPLATE, recommendation_page_context(record, as_of))
+    context = recommendation_page_context(record, as_of)
+    context["freshness"] = freshness_of(Recommendation.objects.filter(pk=recommendation.pk), as_of)
+    return render(request, RECOMMENDATION_PAGE_TEMPLATE, context)
 
 
 @with_as_of
@@ -322,6 +336,12 @@ def owner_list(request):
             "silent": silent,
             "silent_total": silent_total,
             "silence_days": settings.SILENCE_DAYS,
+            "freshness": freshness_of(
+                published_by(as_of).filter(
+                    Exists(Ownership.objects.filter(recommendation=OuterRef("pk")))
+                ),
+                as_of,
+            ),
         },
     )
 
@@ -335,11 +355,11 @@ def owner_detail(request, slug: str):
         pk__in=organisation.ownerships.values("recommendation"),
         report__published_on__lte=as_of.day,
     )
-    return render(
-        request,
-        "tracker/owner_detail.html",
-        owner_page_context(request, organisation, record, owned, as_of),
+    context = owner_page_context(request, organisation, record, owned, as_of)
+    context["freshness"] = freshness_of(
+        published_by(as_of).filter(pk__in=organisation.ownerships.values("recommendation")), as_of
     )
+    return render(request, "tracker/owner_detail.html", context)
 
 
 def owner_page_context(request, organisation: Organisation, record, rows, as_of: AsOf) -> dict:
