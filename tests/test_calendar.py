@@ -71,9 +71,9 @@ def test_one_all_day_event_per_open_deadline(client):
         "As reported by Example publisher: Written statement, https://example.org/plan"
         in description
     )
-    assert "Data as of 23 November 2026." in description
+    assert "Generated on 23 November 2026" in description
     assert "Overdue" not in description
-    assert "Data as of 23 November 2026." in str(calendar["X-WR-CALDESC"])
+    assert "Generated on 23 November 2026" in str(calendar["X-WR-CALDESC"])
     assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT12H"
     assert calendar["REFRESH-INTERVAL"].to_ical() == b"PT12H"
     assert response["X-Data-As-Of"] == "2026-11-23"

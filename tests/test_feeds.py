@@ -83,7 +83,7 @@ def test_all_updates_feed_lists_published_updates_latest_first(client):
     response = client.get("/updates.atom")
     feed = parse_atom(response)
 
-    assert "Data as of 23 November 2026." in feed.find(f"{ATOM}subtitle").text
+    assert "Generated on 23 November 2026" in feed.find(f"{ATOM}subtitle").text
     assert response["X-Data-As-Of"] == "2026-11-23"
     first, second = entries(feed)
     assert first.find(f"{ATOM}title").text == "IICSA 13: In progress"

@@ -550,9 +550,9 @@ def test_recommendations_are_rendered_in_the_same_number_of_queries_however_many
     ids = list(Recommendation.objects.values_list("pk", flat=True))
     assert len(ids) >= 8
     with time_machine.travel(NOW, tick=False):
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):
             one = list(renderer.render_recommendations(ids[:1], NOW.date()))
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):
             every = list(renderer.render_recommendations(ids, NOW.date()))
     assert len(one) == 3
     assert len(every) == 3 * len(ids)
@@ -583,7 +583,7 @@ def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sam
                 calendar.add(key, value)
             description = (
                 "Open deadlines: promises neither met, withdrawn nor replaced by a later date. "
-                f"Data as of {today:%-d %B %Y}."
+                f"Generated on {today:%-d %B %Y}."
             )
             calendar.add("description", description)
             calendar.add("x-wr-caldesc", description)

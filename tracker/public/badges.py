@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -135,9 +135,15 @@ def recommendation_badge(request, slug: str, number: int) -> HttpResponse:
 def recommendation_status_badge(recommendation: Recommendation, today: datetime.date) -> Badge:
     """The badge of a recommendation (with its report) on `today`."""
     status = ImplementationStatus(recommendation.status)
+    # The date of the status shown (the update it comes from), never the day the badge is drawn.
+    dated = (
+        f" · {short_date(recommendation.status_on)}"
+        if recommendation.status_on
+        else " · no update yet"
+    )
     return Badge(
         label=f"{recommendation.report.short_name} {recommendation.number}",
-        message=f"{status.label} · as of {short_date(today)}",
+        message=f"{status.label}{dated}",
         label_colours=LABEL_COLOURS,
         message_colours=STATUS_COLOURS[status],
     )
@@ -153,6 +159,11 @@ def status_breakdown(counts: dict[str, int]) -> str:
     return ", ".join(parts) or "no recommendations"
 
 
+def statuses_dated(newest: datetime.date | None) -> str:
+    """The date of the newest status a report's badge counts."""
+    return f" · latest status {short_date(newest)}" if newest else " · no update yet"
+
+
 def report_badge(request, slug: str) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
@@ -161,7 +172,8 @@ def report_badge(request, slug: str) -> HttpResponse:
             **{
                 str(status): Count("recommendations", filter=Q(recommendations__status=status))
                 for status in STATUS_ORDER
-            }
+            },
+            newest_status_on=Max("recommendations__status_on"),
         ),
         slug=slug,
     )
@@ -169,7 +181,7 @@ def report_badge(request, slug: str) -> HttpResponse:
     counts = {status: getattr(report, str(status)) for status in STATUS_ORDER}
     badge = Badge(
         label=report.short_name,
-        message=f"{status_breakdown(counts)} · as of {short_date(today)}",
+        message=f"{status_breakdown(counts)}{statuses_dated(report.newest_status_on)}",
         label_colours=LABEL_COLOURS,
         message_colours=PROGRESS_COLOURS,
     )

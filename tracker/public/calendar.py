@@ -58,7 +58,7 @@ def event_description(deadline: Deadline, as_of: datetime.date) -> str:
     if deadline.is_overdue:
         lines.append("Overdue: the due date has passed and it is neither met nor replaced.")
     lines.append(f"{deadline.source.credit(reported=True)}, {deadline.source.url}")
-    lines.append(f"Data as of {as_of:%-d %B %Y}.")
+    lines.append(f"Generated on {as_of:%-d %B %Y}.")
     return "\n".join(lines)
 
 
@@ -98,7 +98,7 @@ def calendar_ical(name: str, events: Iterable[bytes], as_of: datetime.date) -> b
     calendar.add("x-wr-calname", name)
     description = (
         "Open deadlines: promises neither met, withdrawn nor replaced by a later date. "
-        f"Data as of {as_of:%-d %B %Y}."
+        f"Generated on {as_of:%-d %B %Y}."
     )
     calendar.add("description", description)
     calendar.add("x-wr-caldesc", description)

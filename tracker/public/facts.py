@@ -3,15 +3,17 @@ and the rows the page (and its feed and badge) are made from, fetched for one or
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from tracker.accounts import latest_accounts
 from tracker.as_of import AsOf, published_updates_as_of
 from tracker.models import (
     Account,
+    Check,
     Deadline,
     ImplementationStatus,
     Ownership,
@@ -23,6 +25,7 @@ from tracker.models import (
     lead_of,
 )
 from tracker.periods import Precision, describe_due
+from tracker.public.freshness import Freshness
 from tracker.public.tables import describe_timeliness
 
 # The page of one recommendation, live (public.views) and published (static_site.build).
@@ -147,6 +150,7 @@ class RecommendationRecord:
     updates: list[StatusUpdate]  # published (as of the day), newest first
     deadlines: list[Deadline]
     links: list[LinkedRecommendation] = field(default_factory=list)
+    last_checked_on: datetime.date | None = None  # as of the day
 
 
 @dataclass
@@ -180,6 +184,12 @@ def recommendation_records(
     )
     deadlines = by_recommendation(Deadline.objects.select_related("organisation", "source"))
     links = links_of(ids)
+    checks = Check.objects.filter(recommendation_id__in=ids)
+    if as_of.is_past:
+        checks = checks.filter(checked_on__lte=as_of.day)
+    last_checked = dict(
+        checks.values_list("recommendation_id").annotate(last=Max("checked_on")).order_by()
+    )
     records = []
     for recommendation in recommendations:
         record = RecommendationRecord(
@@ -189,6 +199,7 @@ def recommendation_records(
             updates=updates[recommendation.pk],
             deadlines=deadlines[recommendation.pk],
             links=links[recommendation.pk],
+            last_checked_on=last_checked.get(recommendation.pk),
         )
         for row in (*record.ownerships, *record.responses, *record.updates, *record.deadlines):
             row.recommendation = recommendation  # as the related manager would, with no query
@@ -223,6 +234,23 @@ def links_of(ids: list[int]) -> dict[int, list[LinkedRecommendation]]:
     return grouped
 
 
+def record_freshness(record: RecommendationRecord, responses: list[Response], as_of: AsOf):
+    """The page's newest fact and last check, from the rows it shows (no query)."""
+    day = as_of.day
+    facts = [update.describes_on for update in record.updates]
+    facts += [r.responded_on for r in responses if r.responded_on and r.responded_on <= day]
+    for deadline in record.deadlines:
+        facts += [d for d in (deadline.promised_on, deadline.met_on) if d and d <= day]
+    checked = record.last_checked_on
+    return Freshness(
+        listed=1,
+        newest_fact=max(facts) if facts else None,
+        oldest_check=checked,
+        newest_check=checked,
+        never_checked=0 if checked else 1,
+    )
+
+
 def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> dict:
     """The context of `tracker/recommendation_detail.html`."""
     recommendation = record.recommendation
@@ -247,7 +275,9 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
             for part in [recommendation.plain_summary, f"Status: {status_label.lower()}."]
             if part
         ),
-        "badge_status": f"{status_label}, as of {_uk(as_of.day)}",
+        "badge_status": f"{status_label}, as described on {_uk(recommendation.status_then_on)}"
+        if recommendation.status_then_on
+        else f"{status_label}: no update yet",
         "timeline": list(reversed(updates)),
         "recommendation": recommendation,
         "report": recommendation.report,
@@ -264,6 +294,7 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
         "owner_statuses": owner_statuses(recommendation, ownerships, updates),
         "deadline_stories": deadline_stories(record.deadlines, as_of),
         "updates": updates,
+        "freshness": record_freshness(record, responses, as_of),
         "accounts": latest_accounts(updates, lead.organisation.name if lead else None),
         "links": record.links,
     }

@@ -29,7 +29,7 @@ MAX_CHANGE_DAYS = 366
 
 
 def as_of_words(day: datetime.date) -> str:
-    return f"Data as of {day:%-d %B %Y}."
+    return f"Generated on {day:%-d %B %Y}; each entry is dated by the day it describes."
 
 
 def bad_request(message: str) -> HttpResponseBadRequest:

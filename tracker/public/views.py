@@ -242,9 +242,6 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["freshness"] = freshness_of(
-            Recommendation.objects.filter(pk__in=self.object_list.values("pk")), self.as_of
-        )
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("_export", None)
@@ -272,9 +269,11 @@ def report_detail(request, slug: str):
         raise Http404("This report had not been published on that date.")
     (scorecard,) = report_scorecards(as_of, [report])
     rows = table_queryset(as_of).filter(report=report)
-    context = report_page_context(request, report, scorecard, rows, as_of)
-    context["freshness"] = freshness_of(Recommendation.objects.filter(report=report), as_of)
-    return render(request, "tracker/report_detail.html", context)
+    return render(
+        request,
+        "tracker/report_detail.html",
+        report_page_context(request, report, scorecard, rows, as_of),
+    )
 
 
 def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -> dict:
@@ -286,8 +285,10 @@ def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -
         "table": _unpaginated_table(request, rows, as_of),
         "chart": report_progress_charts(as_of, [report.pk]).get(report.pk),
         "badge_label": f"the {report.short_name} report",
-        "badge_status": f"{scorecard.description}, as of {as_of.day.day} {as_of.day:%B %Y}",
+        "badge_status": scorecard.description
+        + (f", as it stood on {as_of.day.day} {as_of.day:%B %Y}" if as_of.is_past else ""),
         "page_description": report.summary or scorecard.description,
+        "freshness": freshness_of(Recommendation.objects.filter(report=report), as_of),
     }
 
 
@@ -302,9 +303,7 @@ def recommendation_detail(request, slug: str, number: int):
     if recommendation.report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
     (record,) = recommendation_records(as_of, [recommendation])
-    context = recommendation_page_context(record, as_of)
-    context["freshness"] = freshness_of(Recommendation.objects.filter(pk=recommendation.pk), as_of)
-    return render(request, RECOMMENDATION_PAGE_TEMPLATE, context)
+    return render(request, RECOMMENDATION_PAGE_TEMPLATE, recommendation_page_context(record, as_of))
 
 
 @with_as_of
@@ -355,11 +354,11 @@ def owner_detail(request, slug: str):
         pk__in=organisation.ownerships.values("recommendation"),
         report__published_on__lte=as_of.day,
     )
-    context = owner_page_context(request, organisation, record, owned, as_of)
-    context["freshness"] = freshness_of(
-        published_by(as_of).filter(pk__in=organisation.ownerships.values("recommendation")), as_of
+    return render(
+        request,
+        "tracker/owner_detail.html",
+        owner_page_context(request, organisation, record, owned, as_of),
     )
-    return render(request, "tracker/owner_detail.html", context)
 
 
 def owner_page_context(request, organisation: Organisation, record, rows, as_of: AsOf) -> dict:
@@ -376,6 +375,10 @@ def owner_page_context(request, organisation: Organisation, record, rows, as_of:
         "page_description": f"{organisation.name}: {record.owned} recommendation"
         f"{'s' if record.owned != 1 else ''} owned, {record.implemented} implemented, "
         f"{record.overdue} overdue.",
+        "freshness": freshness_of(
+            published_by(as_of).filter(pk__in=organisation.ownerships.values("recommendation")),
+            as_of,
+        ),
     }
 
 

@@ -32,6 +32,7 @@ GET_FORM = re.compile(r"<form\b[^>]*method=\"get\"[^>]*>.*?</form>", re.DOTALL)
 # and the site search (the header's search box posts to the live site's search).
 LIVE_ONLY_PATH = re.compile(r"^/(?:search/$|(?:reports|owners)/.*subscribe/$)")
 SITE_SEARCH_FORM = 'class="site-search"'
+AS_OF_FORM = 'class="as-of-form"'
 
 
 class LinkRewriter:
@@ -58,6 +59,8 @@ class LinkRewriter:
     def rewrite(self, page_url: str, text: str) -> str:
         def form(match: re.Match) -> str:
             found = match.group(0)
+            if AS_OF_FORM in found:
+                return ""  # a static copy shows one day only
             if SITE_SEARCH_FORM not in found:
                 return STATIC_NOTE
             return found.replace(
