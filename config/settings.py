@@ -501,6 +501,13 @@ SPECTACULAR_SETTINGS = {
 
 # Overdue items with no published update for this many days are listed as "silent".
 SILENCE_DAYS = env_int("SILENCE_DAYS", 90)
+# Where a report gives no date for the government's response, one is expected this many days after
+# publication (this tracker's rule, stated on /methodology/; not a legal deadline).
+RESPONSE_DUE_DAYS = env_int("RESPONSE_DUE_DAYS", 183)
+# An open deadline due within this many days is "due soon".
+DUE_SOON_DAYS = env_int("DUE_SOON_DAYS", 90)
+# Recommendations not checked for new developments for this many days are listed to editors.
+CHECK_EVERY_DAYS = env_int("CHECK_EVERY_DAYS", 30)
 # What the weekly digest lists as coming due.
 DIGEST_LOOKAHEAD_DAYS = env_int("DIGEST_LOOKAHEAD_DAYS", 30)
 # Subscription requests allowed per client address per hour (the form answers alike either way).

@@ -375,12 +375,12 @@ def test_version_1_1_adds_the_split_deadline_and_plain_summary_and_keeps_every_f
 
     assert (first["due_date"], first["deadline_state"], first["days_late"]) == (
         "2025-12-31",
-        "Overdue",
+        "Past due with no report of delivery",
         327,
     )
     assert (second["due_date"], second["deadline_state"], second["days_late"]) == (
         "2027-12-31",
-        "Due",
+        "Not yet due",
         None,
     )
     assert first["plain_summary"] == ""

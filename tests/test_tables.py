@@ -175,7 +175,10 @@ def test_csv_holds_exactly_the_filtered_rows_with_their_as_of_date(client, sampl
     assert first["Lead owner"] == "Example Department Lead"
     assert first["Response"] == "Accepted"
     assert first["Status"] == "In progress"
-    assert first["Deadline"] == "Overdue: due 31 December 2025, 327 days overdue"
+    assert (
+        first["Deadline"]
+        == "Past due with no report of delivery: due 31 December 2025, 327 days ago"
+    )
     assert first["Last update"] == "2026-03-01"
     assert first["Kind of wording"] == "summary"
     assert first["Wording"] == "Do an example thing."
@@ -197,7 +200,9 @@ def test_download_as_of_a_past_date(client, sample):
     rows = json.loads(body(response))
     assert "recommendations-as-of-2025-04-15.json" in response["Content-Disposition"]
     assert [row["Data as of"] for row in rows] == ["2025-04-15", "2025-04-15"]
-    assert rows[0]["Deadline"] == "Overdue: due 31 March 2025, 15 days overdue"
+    assert (
+        rows[0]["Deadline"] == "Past due with no report of delivery: due 31 March 2025, 15 days ago"
+    )
 
 
 @pytest.fixture
@@ -352,9 +357,11 @@ def test_csv_starts_with_a_bom_and_splits_the_deadline_into_columns(client, samp
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     overdue = rows[0]
     assert overdue["Due date"] == "2025-12-31"
-    assert overdue["Deadline state"] == "Overdue"
+    assert overdue["Deadline state"] == "Past due with no report of delivery"
     assert overdue["Days late"] == "327"
-    assert overdue["Deadline"] == "Overdue: due 31 December 2025, 327 days overdue"
+    assert overdue["Deadline"] == (
+        "Past due with no report of delivery: due 31 December 2025, 327 days ago"
+    )
     assert overdue["Status date"] == "2024-01-10"
     assert overdue["Supporting owners"] == "Example Department Wales"
     assert overdue["Source URLs"] == "https://example.org/update"

@@ -209,7 +209,9 @@ def test_recommendation_page_shows_headline_owners_and_responses_with_sources(cl
 
     assert "Status In progress as described on 10 January 2024" in text
     assert "Response Accepted (22 May 2023)" in text
-    assert "Deadline Overdue: due 31 December 2025, 327 days overdue" in text
+    assert (
+        "Deadline Past due with no report of delivery: due 31 December 2025, 327 days ago" in text
+    )
     assert "Example Department Wales (supporting, Wales)" in text
     assert "Example Department Lead: Accepted" in text
     assert "As reported by Example publisher: Example response" in text
@@ -374,7 +376,7 @@ def test_recommendation_as_of_a_past_date_hides_later_facts(client, sample):
     assert "First promised on 22 May 2023 for Q1 2025; due Q1 2025." in text
     assert "by the end of 2025" not in text
     assert "The example Welsh part has not begun." not in text
-    assert "Overdue: due 31 March 2025, 15 days overdue" in text
+    assert "Past due with no report of delivery: due 31 March 2025, 15 days ago" in text
 
 
 def test_owners_league_table(client, sample):

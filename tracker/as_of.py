@@ -22,7 +22,19 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields import DateField
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -35,6 +47,7 @@ from tracker.models import (
     Recommendation,
     RecommendationQuerySet,
     Response,
+    ResponseKind,
     StatusUpdate,
     status_account_on,
     status_on,
@@ -126,12 +139,38 @@ def headline_response_subquery(day: datetime.date | None, field: str = "kind") -
     )
 
 
+def response_late_condition(day: datetime.date) -> Q:
+    """**Response late** on `day`: the lead owner has not answered although a response was due
+    (by the report's `response_due_on`, or else `RESPONSE_DUE_DAYS` after publication), or left
+    it "under consideration" past the date a decision was promised (`decision_due_on`). Needs the
+    `headline_response` and `headline_decision_due` annotations."""
+    unanswered = Q(headline_response__isnull=True) | Q(headline_response=ResponseKind.AWAITING)
+    default_due_before = day - datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
+    response_due_passed = Q(report__response_due_on__lt=day) | Q(
+        report__response_due_on__isnull=True, report__published_on__lt=default_due_before
+    )
+    undecided = Q(headline_response=ResponseKind.UNDER_CONSIDERATION) & Q(
+        headline_decision_due__lt=day
+    )
+    return (unanswered & response_due_passed) | undecided
+
+
 def with_headline_response(
     queryset: QuerySet[Recommendation], day: datetime.date | None = None
 ) -> QuerySet[Recommendation]:
+    """The lead owner's latest response, its date and promised decision date, and whether the
+    response is late (`is_response_late`, see `response_late_condition`)."""
+    on = day or timezone.localdate()
     return queryset.annotate(
         headline_response=headline_response_subquery(day),
         headline_response_on=headline_response_subquery(day, "responded_on"),
+        headline_decision_due=headline_response_subquery(day, "decision_due_on"),
+    ).annotate(
+        is_response_late=Case(
+            When(response_late_condition(on), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
     )
 
 
@@ -167,6 +206,7 @@ def recommendations_as_of(
             output_field=DateField(),
         ),
         is_overdue=Exists(overdue_then),
+        overdue_missed=Exists(overdue_then.filter(missed_on__lte=day)),
         oldest_overdue_due=Subquery(overdue_then.order_by("due_date").values("due_date")[:1]),
         next_due=Subquery(
             open_then.filter(due_date__gte=day).order_by("due_date").values("due_date")[:1]

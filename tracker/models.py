@@ -367,12 +367,14 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
 
         `is_overdue`: an open deadline fell due before `on`; `oldest_overdue_due`: the earliest such
         due date; `has_deadline`: any deadline was ever set; `next_due`: the earliest open deadline
-        due on or after `on`.
+        due on or after `on`; `overdue_missed`: a source says one of the overdue deadlines was
+        missed (otherwise they are only past due, with no report of delivery).
         """
         open_deadlines = Deadline.objects.open().filter(recommendation=models.OuterRef("pk"))
         overdue = Deadline.objects.overdue(on).filter(recommendation=models.OuterRef("pk"))
         return self.annotate(
             is_overdue=models.Exists(overdue),
+            overdue_missed=models.Exists(overdue.filter(missed_on__lte=on)),
             oldest_overdue_due=models.Subquery(overdue.order_by("due_date").values("due_date")[:1]),
             next_due=models.Subquery(
                 open_deadlines.filter(due_date__gte=on).order_by("due_date").values("due_date")[:1]

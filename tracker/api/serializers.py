@@ -192,6 +192,16 @@ class RecommendationSerializer(serializers.ModelSerializer):
     )
     response_label = serializers.SerializerMethodField()
     response_on = serializers.DateField(source="headline_response_on", allow_null=True)
+    is_response_late = serializers.BooleanField(
+        help_text="The lead owner has not answered although a response was due (the report's "
+        "date, or the default rule on /methodology/), or left it under consideration past the "
+        "date a decision was promised."
+    )
+    decision_due_on = serializers.DateField(
+        source="headline_decision_due",
+        allow_null=True,
+        help_text="For a response under consideration: the date a decision was promised.",
+    )
     is_overdue = serializers.BooleanField(
         help_text="An open deadline (neither met, withdrawn nor superseded) has passed."
     )
@@ -209,7 +219,9 @@ class RecommendationSerializer(serializers.ModelSerializer):
         help_text="The oldest overdue deadline's due date, or else the next open one's."
     )
     deadline_state = serializers.SerializerMethodField(
-        help_text="“Overdue”, “Due”, “No deadline set” or “No open deadline”."
+        help_text="“Missed”, “Past due with no report of delivery”, “Due soon”, “Not yet due”, "
+        "“No deadline set” or “No open deadline (met, withdrawn or replaced)”: the words "
+        "defined on /methodology/."
     )
     days_late = serializers.SerializerMethodField(
         help_text="Days since an overdue deadline's due date; null when none is overdue."
@@ -245,6 +257,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "response",
             "response_label",
             "response_on",
+            "is_response_late",
+            "decision_due_on",
             "is_overdue",
             "oldest_overdue_due_date",
             "next_due_date",

@@ -2,7 +2,8 @@
 
 Field names are part of public URLs (people link to filtered views) and of the API, so they stay
 stable: `report` (report slug), `owner` (organisation slug), `status`, `response`,
-`overdue` (yes/no), `account` (whose account the headline status rests on), `disputed`
+`overdue` (yes/no), `response_late` (yes/no: not answered, or not decided, by the date due),
+`account` (whose account the headline status rests on), `disputed`
 (yes/no: the latest accounts disagree), `q`.
 
 Give the filter `tracker.as_of.recommendations_as_of(as_of)` so that status, response and overdue
@@ -158,6 +159,13 @@ class RecommendationFilter(django_filters.FilterSet):
         label="Overdue",
         widget=PlainSelect,
     )
+    response_late = django_filters.ChoiceFilter(
+        method="filter_response_late",
+        choices=YES_NO,
+        empty_label="Either",
+        label="Not answered or not decided in time",
+        widget=PlainSelect,
+    )
     account = django_filters.ChoiceFilter(
         method="filter_account",
         choices=HEADLINE_ACCOUNT_CHOICES,
@@ -180,6 +188,11 @@ class RecommendationFilter(django_filters.FilterSet):
         if value == NO_ACCOUNT:
             return queryset.filter(status_then_account__isnull=True)
         return queryset.filter(status_then_account=value)
+
+    def filter_response_late(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not _annotated(queryset, "is_response_late"):
+            queryset = with_headline_response(queryset)
+        return queryset.filter(is_response_late=(value == "yes"))
 
     def filter_disputed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not _annotated(queryset, "is_disputed"):

@@ -62,6 +62,8 @@ class Scorecard:
     # Whose account each headline status is (the headline rule), and how many accounts disagree.
     by_account: dict[str, int] = field(default_factory=dict)
     disputed: int = 0
+    # Not answered, or left under consideration, past the date due (`response_late_condition`).
+    response_late: int = 0
 
     @property
     def segments(self) -> list[StatusCount]:
@@ -111,6 +113,7 @@ def combined(cards: list[Scorecard]) -> Totals:
         totals.overdue += card.overdue
         totals.no_deadline += card.no_deadline
         totals.disputed += card.disputed
+        totals.response_late += card.response_late
         for status, count in card.by_status.items():
             totals.by_status[status] = totals.by_status.get(status, 0) + count
         for account, count in card.by_account.items():
@@ -149,6 +152,7 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
             "status_then",
             "status_then_account",
             "is_disputed",
+            "is_response_late",
             "is_overdue",
             "has_deadline",
         )
@@ -167,6 +171,7 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
         account = row["status_then_account"] or ""
         card.by_account[account] = card.by_account.get(account, 0) + row["count"]
         card.disputed += row["count"] if row["is_disputed"] else 0
+        card.response_late += row["count"] if row["is_response_late"] else 0
     return list(cards.values())
 
 

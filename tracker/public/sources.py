@@ -1,5 +1,6 @@
 """The public list of sources: every document the tracker cites, with what cites it."""
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import render
 
@@ -42,4 +43,14 @@ def claims() -> dict[str, int]:
 
 
 def methodology(request):
-    return render(request, "tracker/methodology.html", {"claims": claims()})
+    return render(
+        request,
+        "tracker/methodology.html",
+        {
+            "claims": claims(),
+            # The rules of tracker.as_of and tracker.public.tables, stated with their settings.
+            "response_due_days": settings.RESPONSE_DUE_DAYS,
+            "due_soon_days": settings.DUE_SOON_DAYS,
+            "check_every_days": settings.CHECK_EVERY_DAYS,
+        },
+    )

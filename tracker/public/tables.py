@@ -430,34 +430,48 @@ class RecommendationTable(BaseTable):
 
 
 class DeadlineState:
-    OVERDUE = "Overdue"
-    DUE = "Due"
+    """A row's timeliness, in the words defined on /methodology/."""
+
+    MISSED = "Missed"
+    PAST_DUE = "Past due with no report of delivery"
+    DUE_SOON = "Due soon"
+    NOT_YET_DUE = "Not yet due"
     NO_DEADLINE = "No deadline set"
-    NONE_OPEN = "No open deadline"
+    NONE_OPEN = "No open deadline (met, withdrawn or replaced)"
 
 
 def timeliness(record, day: datetime.date) -> tuple[str, datetime.date | None, int | None]:
     """A table row's deadline as (state, due date, days late): the oldest overdue deadline, or
     else the next open one. The one reading of the row's timeliness annotations, shown in the
-    table's Deadline column and split into columns in the downloads."""
+    table's Deadline column and split into columns in the downloads. Overdue is "missed" only
+    where a source says so; otherwise it is past due with no report of delivery."""
     if record.is_overdue:
-        return (
-            DeadlineState.OVERDUE,
-            record.oldest_overdue_due,
-            (day - record.oldest_overdue_due).days,
+        state = (
+            DeadlineState.MISSED
+            if getattr(record, "overdue_missed", False)
+            else DeadlineState.PAST_DUE
         )
+        return state, record.oldest_overdue_due, (day - record.oldest_overdue_due).days
     if record.next_due:
-        return DeadlineState.DUE, record.next_due, None
+        soon = (record.next_due - day).days <= settings.DUE_SOON_DAYS
+        return (
+            (DeadlineState.DUE_SOON if soon else DeadlineState.NOT_YET_DUE),
+            record.next_due,
+            None,
+        )
     if not record.has_deadline:
         return DeadlineState.NO_DEADLINE, None, None
     return DeadlineState.NONE_OPEN, None, None
 
 
 def describe_timeliness(record, day: datetime.date) -> str:
-    """“Overdue: due 31 December 2025, 327 days” / “Due 31 December 2026” / “No deadline set”."""
+    """“Missed: due 31 December 2025, 327 days ago (a source says so)”, “Past due with no report
+    of delivery: due …”, “Due soon: 31 December 2026”, “Not yet due: …”, “No deadline set”."""
     state, due, days = timeliness(record, day)
-    if state == DeadlineState.OVERDUE:
-        return f"Overdue: due {uk_date(due)}, {days} days overdue"
-    if state == DeadlineState.DUE:
-        return f"Due {uk_date(due)}"
+    if state == DeadlineState.MISSED:
+        return f"{state}: due {uk_date(due)}, {days} days ago (a source says so)"
+    if state == DeadlineState.PAST_DUE:
+        return f"{state}: due {uk_date(due)}, {days} days ago"
+    if due is not None:
+        return f"{state}: {uk_date(due)}"
     return state
