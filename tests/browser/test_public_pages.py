@@ -217,7 +217,7 @@ def test_journey_dashboard_filter_recommendation_and_download(
     expect(page).to_have_url(
         live_server.url
         + "/recommendations/?report=&owner=example-lead&status=&response=&overdue=yes"
-        + "&account=&disputed=&q="
+        + "&response_late=&account=&disputed=&q="
     )
     expect(page.locator("tbody tr")).to_have_count(1)
 
