@@ -384,12 +384,6 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
             ),
         )
 
-    def with_last_checked(self) -> RecommendationQuerySet:
-        """Annotate `last_checked_on`: the day of the latest check for new developments (None
-        when it was never checked). The one definition of "last checked"."""
-        latest = Check.objects.filter(recommendation=models.OuterRef("pk")).order_by("-checked_on")
-        return self.annotate(last_checked_on=models.Subquery(latest.values("checked_on")[:1]))
-
     def overdue_on(self, on: datetime.date) -> RecommendationQuerySet:
         """Recommendations with an open deadline that fell due before `on`."""
         return self.filter(has_overdue_deadline(on))
@@ -410,7 +404,8 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
 
     def with_last_checked(self, on: datetime.date | None = None) -> RecommendationQuerySet:
         """Annotate **last checked**, `last_checked_on`: the day of the latest `Check` for new
-        developments (made on or before `on`, when given); None when never checked."""
+        developments (made on or before `on`, when given); None when never checked. The one
+        definition of "last checked"."""
         checks = Check.objects.filter(recommendation=models.OuterRef("pk"))
         if on is not None:
             checks = checks.filter(checked_on__lte=on)
