@@ -86,7 +86,7 @@ def test_axe_finds_no_wcag_violations_on_the_500_and_503_pages(
     live_server, sample, new_page, viewport, error, status
 ):
     page = new_page(viewport, bypass_csp=True)
-    with mock.patch("tracker.public.views.render", side_effect=error):
+    with mock.patch("tracker.public.sources.render", side_effect=error):
         response = page.goto(live_server.url + "/methodology/")
 
     assert response.status == status
