@@ -64,17 +64,38 @@ def disputed_condition() -> Q:
 def with_accounts(
     queryset: QuerySet[Recommendation], day: datetime.date | None = None
 ) -> QuerySet[Recommendation]:
+    """Today's view (`day` None) reads `is_disputed` from the stored `Recommendation.disputed`:
+    computed per row, the comparison repeats each account's subquery a dozen times."""
     annotations = {
         field: Subquery(latest_of_account(account, day).values("status")[:1])
         for account, field in ACCOUNT_FIELDS.items()
     }
-    return queryset.annotate(**annotations).annotate(
-        is_disputed=Case(
-            When(disputed_condition(), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
+    if day is None:
+        return queryset.annotate(**annotations, is_disputed=F("disputed"))
+    return queryset.annotate(**annotations).annotate(is_disputed=computed_disputed())
+
+
+def computed_disputed() -> Case:
+    """Whether the accounts annotated by `with_accounts` disagree, computed from them."""
+    return Case(
+        When(disputed_condition(), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
     )
+
+
+def disputed_now() -> Subquery:
+    """For an UPDATE of recommendations: whether their latest accounts disagree today."""
+    annotations = {
+        field: Subquery(latest_of_account(account, None).values("status")[:1])
+        for account, field in ACCOUNT_FIELDS.items()
+    }
+    recommendation = (
+        Recommendation.objects.filter(pk=OuterRef("pk"))
+        .annotate(**annotations)
+        .annotate(is_disputed=computed_disputed())
+    )
+    return Subquery(recommendation.values("is_disputed")[:1], output_field=BooleanField())
 
 
 # --- On a recommendation's page ------------------------------------------------------------------

@@ -530,6 +530,8 @@ class Recommendation(TimeStampedModel):
     status_account = models.CharField(  # noqa: DJ001 (NULL: added without rebuilding the table)
         max_length=12, choices=Account, null=True, blank=True, editable=False
     )
+    # Whether the latest accounts disagree (`tracker.accounts`), refreshed with the headline status.
+    disputed = models.BooleanField(default=False, editable=False)
     # Set and cleared by the daily overdue job.
     overdue_since = models.DateField(null=True, blank=True, editable=False)
 

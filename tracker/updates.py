@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
+from tracker.accounts import disputed_now
 from tracker.enqueue import task_named
 from tracker.models import (
     PendingNotice,
@@ -39,7 +40,10 @@ def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
     `status_account`) of these recommendations from the ledger in one set-based UPDATE, by the
     headline rule (`tracker.models.status_on`)."""
     return recommendations.update(
-        status=status_on(), status_on=status_on_date(), status_account=status_account_on()
+        status=status_on(),
+        status_on=status_on_date(),
+        status_account=status_account_on(),
+        disputed=disputed_now(),
     )
 
 
