@@ -112,6 +112,9 @@ def time_digests() -> dict:
         settings.EMAIL_USE_TLS = False
         week = week_of(timezone.localdate())
         EmailLog.objects.filter(kind__in=["digest", "oversight_digest"]).delete()
+        # seed_demo's contacts are fictional, and fictional contacts are never given to a real SMTP
+        # server; in this benchmark database they stand for real ones, and the sink keeps nothing.
+        Contact.objects.filter(is_demo=True).update(is_demo=False)
         started = time.perf_counter()
         result = send_weekly_digests(week)
         seconds = time.perf_counter() - started
