@@ -8,6 +8,9 @@ commits, and explicitly after the overdue job, snapshots and `seed_demo`. A page
 when its version is the current one (both are read in one round trip), so no stale page outlives
 a change; entries expire after `PAGE_CACHE_SECONDS`.
 
+Each public page takes only the query parameters it declares (`tracker.public.query_params`):
+others get a 301 to the page without them (campaign tags) or a 400, so no variant is stored.
+
 Never cached: anything but GET, requests from a logged-in session (editors, owners' contacts; a
 stray session cookie does not count),
 the admin, the API, the site search (any words make a page), subscription pages, downloads

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from tracker.citations import citations_of, primary_claim_counts, with_public_citations
 from tracker.models import Deadline, Recommendation, Report, Response, Source, StatusUpdate
+from tracker.public.query_params import takes_query
 
 
 def cited_publicly():
@@ -22,6 +23,7 @@ def cited_publicly():
     )
 
 
+@takes_query()
 def sources_page(request):
     sources = list(with_public_citations(cited_publicly()).order_by("kind", "publisher", "title"))
     rows = [(source, citations_of(source)) for source in sources]
@@ -42,6 +44,7 @@ def claims() -> dict[str, int]:
     return {"total": total, "primary": primary, "secondary": total - primary}
 
 
+@takes_query()
 def methodology(request):
     return render(
         request,

@@ -48,6 +48,7 @@ from tracker.public.freshness import freshness_of
 from tracker.public.owner_roles import owned_recommendations
 from tracker.public.owner_table import COLUMNS as OWNER_COLUMNS
 from tracker.public.owner_table import InvalidSort, owner_table
+from tracker.public.query_params import query_answer, takes_query
 from tracker.public.scorecards import (
     STATUS_ORDER,
     combined,
@@ -104,6 +105,7 @@ def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
     return {o.recommendation_id: o.organisation for o in ownerships}
 
 
+@takes_query("as_of")
 @with_as_of
 def home(request):
     as_of: AsOf = request.as_of
@@ -162,6 +164,7 @@ def home(request):
     )
 
 
+@takes_query("as_of")
 @with_as_of
 def report_list(request):
     """Every report with its figures, in one table (the dashboard shows only a few)."""
@@ -194,7 +197,14 @@ class RecommendationListView(SingleTableMixin, ExportMixin, FilterView):
     export_class = SpreadsheetSafeExport
     export_formats = ("csv", "json", "xlsx")
 
+    # The filters' fields, the day, the table's sorting, paging and download.
+    accepted_query = frozenset(
+        {*RecommendationFilter.base_filters, "as_of", "sort", "page", "per_page", "_export"}
+    )
+
     def dispatch(self, request, *args, **kwargs):
+        if (answer := query_answer(request, self.accepted_query)) is not None:
+            return answer
         try:
             self.as_of = parse_as_of(request.GET.get("as_of"))
         except InvalidAsOfDate as error:
@@ -261,6 +271,7 @@ def _unpaginated_table(request, rows, as_of: AsOf) -> RecommendationTable:
     return table
 
 
+@takes_query("as_of", "sort")
 @with_as_of
 def report_detail(request, slug: str):
     as_of: AsOf = request.as_of
@@ -292,6 +303,7 @@ def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -
     }
 
 
+@takes_query("as_of")
 @with_as_of
 def recommendation_detail(request, slug: str, number: int):
     as_of: AsOf = request.as_of
@@ -306,6 +318,7 @@ def recommendation_detail(request, slug: str, number: int):
     return render(request, RECOMMENDATION_PAGE_TEMPLATE, recommendation_page_context(record, as_of))
 
 
+@takes_query("as_of", "sort")
 @with_as_of
 def owner_list(request):
     as_of: AsOf = request.as_of
@@ -345,6 +358,7 @@ def owner_list(request):
     )
 
 
+@takes_query("as_of")
 @with_as_of
 def owner_detail(request, slug: str):
     as_of: AsOf = request.as_of
@@ -416,6 +430,7 @@ def _date_param(request, name: str, default: datetime.date, today: datetime.date
     return day
 
 
+@takes_query("view", "since", "until")
 def changes(request):
     """What happened (or, with `?view=recorded`, what was recorded) from `since` (default: seven
     days ago) to `until` (default: today)."""
@@ -458,6 +473,7 @@ def changes(request):
 COMPARE_DEFAULT_DAYS = 30
 
 
+@takes_query("from", "to", "format")
 def compare_days(request):
     """How things stood on two days and what moved between them (`?from=&to=`); `?format=csv`
     downloads it."""
@@ -488,6 +504,7 @@ def compare_days(request):
     )
 
 
+@takes_query()
 def data(request):
     return render(
         request,
@@ -507,6 +524,7 @@ def data(request):
     )
 
 
+@takes_query("q")
 def search(request):
     """The site search: reports, recommendations, owners and updates, grouped and ranked."""
     raw = request.GET.get("q", "")
