@@ -121,7 +121,7 @@ def main() -> None:
     terms = generated_terms(rng)
     report = Report.objects.create(
         slug="bench-leads", title="Fictional benchmark inquiry", short_name="Bench",
-        published_on=datetime.date(2022, 10, 20), url="https://example.org/bench",
+        published_on=datetime.date(2022, 10, 20),
     )  # fmt: skip
     Recommendation.objects.bulk_create(
         [
