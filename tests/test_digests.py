@@ -6,6 +6,7 @@ from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.signals import template_rendered
@@ -20,6 +21,7 @@ from tests.factories import (
     ReportFactory,
     StatusUpdateFactory,
     UserFactory,
+    make_editor,
 )
 from tracker.jobs import emails
 from tracker.jobs.digests import plan_digests
@@ -203,8 +205,8 @@ def test_contacts_of_one_owner_share_its_lists_rendered_once_with_their_own_name
         assert "196 days overdue" in between_greeting_and_link(first)
     for address in ("oversight@example.org", "oversight2@example.org"):
         (oversight,) = smtp_server.inbox.to(address)
-        assert "Example Department (2 overdue)" in oversight.text
-        assert "Example Department (2 overdue)" in oversight.html
+        assert "Overdue (2), most overdue first" in oversight.text
+        assert "Overdue (2), most overdue first" in oversight.html
 
 
 def test_nothing_overdue_sends_nothing_unless_the_contact_asked_for_a_note(world, smtp_server):
@@ -222,17 +224,28 @@ def test_nothing_overdue_sends_nothing_unless_the_contact_asked_for_a_note(world
         assert "nothing that Example Agency owns is overdue" in part
 
 
-def test_oversight_gets_everything_grouped_by_owner_and_the_silent_list(world, smtp_server):
+def test_oversight_lists_each_overdue_item_once_worst_first_with_its_owners(world, smtp_server):
     other_owner = OrganisationFactory(name="Another Example Body")
     OwnershipFactory(recommendation=world["late"], organisation=other_owner, role="supporting")
     ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
     send()
 
     (digest,) = smtp_server.inbox.to("oversight@example.org")
+    assert digest.message["Subject"] == (
+        f"Overdue recommendations, all owners (2 overdue, 1 silent, 0 drafts to review) "
+        f"(week {WEEK})"
+    )
     for part in (digest.text, digest.html):
-        assert part.index("Another Example Body (1 overdue)") < part.index(
-            "Example Department (2 overdue)"
-        )
+        overdue = part[part.index("Overdue (2), most overdue first") : part.index("Silent:")]
+        # Recommendation 1 has two owners and is listed once, naming both.
+        assert overdue.count("Test audit 1: Publish the example plan") == 1
+        assert overdue.count("Test audit 2: Set up the example body") == 1
+        assert "Owners: Example Department, Another Example Body" in overdue
+        assert "Owner: Example Department" in overdue
+        # Worst first: 196 days overdue, then 12.
+        assert overdue.index("196 days overdue") < overdue.index("12 days overdue")
+        assert overdue.index("Test audit 2") < overdue.index("Test audit 1")
+        assert "Drafts awaiting review: 0" in part
         silent = part[part.index("Silent: overdue with no published update for 90 days") :]
         # Recommendation 2 has never had an update; 1 had one on 1 December (42 days before).
         assert "Test audit 2: Set up the example body" in silent
@@ -240,6 +253,75 @@ def test_oversight_gets_everything_grouped_by_owner_and_the_silent_list(world, s
     assert EmailLog.objects.get(address="oversight@example.org").kind == "oversight_digest"
     assert [r.number for r in Recommendation.objects.silent(MONDAY, 90)] == [2]
     assert [r.number for r in Recommendation.objects.silent(MONDAY, 30)] == [2, 1]
+
+
+def test_oversight_counts_the_drafts_waiting_for_review_and_links_the_queue(
+    world, smtp_server, client
+):
+    owner_contact = ContactFactory(
+        organisation=world["owner"], email="owner-login@example.org", user=UserFactory()
+    )
+    StatusUpdateFactory(recommendation=world["late"], entered_by=owner_contact.user)
+    StatusUpdateFactory(recommendation=world["later"], entered_by=owner_contact.user)
+    StatusUpdateFactory(recommendation=world["soon"], entered_by=UserFactory())  # an editor's
+    StatusUpdateFactory(recommendation=world["soon"], published=True)  # not waiting
+    ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
+    send()
+
+    (digest,) = smtp_server.inbox.to("oversight@example.org")
+    assert "3 drafts to review" in digest.message["Subject"]
+    for part in (digest.text, digest.html):
+        assert "Drafts awaiting review: 3" in part
+        assert "2 submitted by owners&#x27; contacts" in part or (
+            "2 submitted by owners' contacts" in part
+        )
+    queue = next(url for url in links(digest)[0] if "review=awaiting" in url)
+    assert queue == "https://tracker.example.org/admin/tracker/statusupdate/?review=awaiting"
+    client.force_login(make_editor())
+    page = client.get(urlsplit(queue).path + "?review=awaiting")
+    assert page.status_code == 200
+    assert "3 status updates" in page.content.decode()
+
+
+def test_only_drafts_waiting_make_the_oversight_digest_worth_sending(settings, smtp_server):
+    settings.SITE_URL = "https://tracker.example.org"
+    ContactFactory(email="oversight@example.org", is_oversight=True)
+    contact = ContactFactory(user=UserFactory())
+    StatusUpdateFactory(entered_by=contact.user)
+    send()
+
+    (digest,) = smtp_server.inbox.to("oversight@example.org")
+    assert "Drafts awaiting review: 1" in digest.text
+    assert "(1 submitted by owners' contacts)" in digest.text
+
+
+def test_facts_are_as_of_the_day_of_sending_not_the_monday_of_the_week(world, smtp_server):
+    """This week's digest sent on a Thursday counts the days overdue to that Thursday."""
+    thursday = datetime.datetime(2026, 1, 15, 8, tzinfo=datetime.UTC)
+    with time_machine.travel(thursday, tick=False):
+        send()
+
+    (received,) = smtp_server.inbox.to("one@example.org")
+    for part in (received.text, received.html):
+        assert "as of 15 January 2026" in part
+        assert "(due 30 June 2025), 199 days overdue" in part
+        assert "(due 31 December 2025), 15 days overdue" in part
+
+
+def test_a_past_week_sent_late_states_the_facts_of_its_scheduled_day(world, smtp_server, settings):
+    """A week sent late is as of the day the schedule sends on (here Wednesday), not today."""
+    from celery.schedules import crontab
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    settings.CELERY_BEAT_SCHEDULE = schedule | {
+        "send-weekly-digests": schedule["send-weekly-digests"]
+        | {"schedule": crontab("0", "8", day_of_week="3")}
+    }
+    send()
+
+    (received,) = smtp_server.inbox.to("one@example.org")
+    assert "as of 14 January 2026" in received.text
+    assert "(due 31 December 2025), 14 days overdue" in received.text
 
 
 def test_smtp_refusing_connections_then_coming_back_delivers_each_email_once(world, smtp_stopped):

@@ -1,8 +1,11 @@
 """The weekly overdue digest: one e-mail per contact per ISO week, and one for oversight.
 
 Each contact gets what their organisation owns that is overdue (most overdue first), then what
-falls due in the coming days. Oversight contacts get everything overdue, grouped by owner, and
-the "silent" list: overdue items with no published update for `SILENCE_DAYS` days or more.
+falls due in the coming days. Oversight contacts get everything overdue, each recommendation once
+with its owners, most overdue first; the "silent" list (overdue with no published update for
+`SILENCE_DAYS` days or more); and how many drafts wait for an editor's review.
+
+Facts are as of the day of sending (`send_day`), not the Monday that names the week.
 """
 
 import datetime
@@ -11,7 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from tracker.jobs.digest_opt_out import opt_out_url
 from tracker.jobs.emails import (
@@ -31,6 +36,7 @@ from tracker.models import (
     Organisation,
     Ownership,
     Recommendation,
+    StatusUpdate,
 )
 
 # The lists in a digest are the same for every contact of an organisation (and for every oversight
@@ -52,6 +58,22 @@ def parse_week(value: str) -> datetime.date:
 
 def week_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
+
+
+def scheduled_weekday() -> int:
+    """The first day of the week (0 = Monday) the schedule sends the digest on
+    (`WEEKLY_DIGEST_CRON`, whose day-of-week field counts from 0 = Sunday)."""
+    schedule = settings.CELERY_BEAT_SCHEDULE["send-weekly-digests"]["schedule"]
+    return min((day - 1) % 7 for day in schedule.day_of_week)
+
+
+def send_day(week_start: datetime.date, today: datetime.date | None = None) -> datetime.date:
+    """The day a week's digest states its facts as of: today for this week (the day it is sent);
+    for an earlier week sent late, the day of that week the schedule sends on."""
+    today = today or timezone.localdate()
+    if week_start <= today < week_start + datetime.timedelta(days=7):
+        return today
+    return week_start + datetime.timedelta(days=scheduled_weekday())
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,10 @@ class WeekFacts:
     coming: dict[int, list[ComingDue]] = field(default_factory=dict)
     organisations: dict[int, Organisation] = field(default_factory=dict)
     silent: list[Recommendation] = field(default_factory=list)
+    # For oversight: each overdue recommendation once, with its owners, most overdue first.
+    overdue_once: list[tuple[OverdueItem, list[Organisation]]] = field(default_factory=list)
+    drafts_awaiting: int = 0  # drafts waiting for an editor's review
+    drafts_from_contacts: int = 0  # of which entered by owners' contacts
     leads: dict = field(default_factory=dict)  # for editors: leads waiting, failing feeds
 
 
@@ -119,10 +145,13 @@ def gather(on: datetime.date) -> WeekFacts:
         for organisation in owners[pk]:
             overdue[organisation.pk].append(item)
     for items in overdue.values():
-        items.sort(
-            key=lambda i: (-i.days_overdue, i.recommendation.report.slug, i.recommendation.number)
-        )
+        items.sort(key=worst_first)
     facts.overdue = dict(overdue)
+    once = {item.recommendation.pk: item for items in overdue.values() for item in items}
+    facts.overdue_once = [
+        (item, owners[item.recommendation.pk]) for item in sorted(once.values(), key=worst_first)
+    ]
+    facts.drafts_awaiting, facts.drafts_from_contacts = drafts_awaiting_review()
 
     upcoming = defaultdict(list)
     for deadline in coming:
@@ -138,6 +167,19 @@ def gather(on: datetime.date) -> WeekFacts:
     )
     facts.leads = leads_for_oversight()
     return facts
+
+
+def worst_first(item: OverdueItem) -> tuple:
+    return (-item.days_overdue, item.recommendation.report.slug, item.recommendation.number)
+
+
+def drafts_awaiting_review() -> tuple[int, int]:
+    """(drafts in the editors' review queue, of which entered by owners' contacts), one query."""
+    by_contact = Exists(Contact.objects.filter(user_id=OuterRef("entered_by_id")))
+    counts = StatusUpdate.objects.drafts().aggregate(
+        total=Count("pk"), from_contacts=Count("pk", filter=Q(by_contact))
+    )
+    return counts["total"], counts["from_contacts"]
 
 
 def sends_real_email() -> bool:
@@ -166,7 +208,7 @@ def _context(facts: WeekFacts, contact: Contact, week: str) -> dict:
 
 def plan_digests(week_start: datetime.date) -> list[Outgoing]:
     """The week's digests: who gets which e-mail. Nothing is recorded or sent here."""
-    facts = gather(week_start)
+    facts = gather(send_day(week_start))
     week = iso_week_key(week_start)
     contacts = Contact.objects.filter(receives_digest=True).select_related("organisation")
     if sends_real_email():
@@ -177,15 +219,18 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
         context = _context(facts, contact, week)
         if contact.is_oversight:
             kind = EmailLog.Kind.OVERSIGHT_DIGEST
-            groups = [
-                (facts.organisations[pk], items)
-                for pk, items in sorted(
-                    facts.overdue.items(), key=lambda pair: facts.organisations[pair[0]].name
-                )
-            ]
-            context |= {"groups": groups, "silent": facts.silent, **facts.leads}
+            context |= {
+                "overdue_once": facts.overdue_once,
+                "silent": facts.silent,
+                "drafts_awaiting": facts.drafts_awaiting,
+                "drafts_from_contacts": facts.drafts_from_contacts,
+                "review_url": absolute_url(reverse("admin:tracker_statusupdate_changelist"))
+                + "?review=awaiting",
+                **facts.leads,
+            }
             has_leads = facts.leads["lead_groups"] or facts.leads["failing_feeds"]
-            name = "oversight_digest" if groups or has_leads else "digest_empty"
+            has_news = facts.overdue_once or has_leads or facts.drafts_awaiting
+            name = "oversight_digest" if has_news else "digest_empty"
         else:
             kind = EmailLog.Kind.DIGEST
             overdue = facts.overdue.get(contact.organisation_id, [])
