@@ -25,7 +25,7 @@ from tests.factories import (
 )
 from tracker.jobs import emails
 from tracker.jobs.digests import plan_digests
-from tracker.models import Contact, Deadline, EmailLog, Recommendation
+from tracker.models import Check, Contact, Deadline, EmailLog, Recommendation
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +246,11 @@ def test_oversight_lists_each_overdue_item_once_worst_first_with_its_owners(worl
         assert overdue.index("196 days overdue") < overdue.index("12 days overdue")
         assert overdue.index("Test audit 2") < overdue.index("Test audit 1")
         assert "Drafts awaiting review: 0" in part
-        silent = part[part.index("Silent: overdue with no published update for 90 days") :]
+        silent = part[
+            part.index("Silent: overdue with no published update for 90 days") : part.index(
+                "Not checked for new developments"
+            )
+        ]
         # Recommendation 2 has never had an update; 1 had one on 1 December (42 days before).
         assert "Test audit 2: Set up the example body" in silent
         assert "Test audit 1" not in silent
@@ -456,3 +460,22 @@ def test_demo_contacts_are_fictional_marked_and_loaded_once(world, settings):
     call_command("load_demo_contacts", stdout=out)
     assert "no demo contacts were added" in out.getvalue()
     assert not Contact.objects.filter(is_demo=True).exists()
+
+
+def test_oversight_lists_what_nobody_has_checked_for_check_every_days(world, smtp_server, settings):
+    """The tracker is accountable for its own freshness: never checked first, then the oldest."""
+    settings.CHECK_EVERY_DAYS = 30
+    Check.objects.create(recommendation=world["late"], checked_on=datetime.date(2026, 1, 5))
+    Check.objects.create(recommendation=world["later"], checked_on=datetime.date(2025, 11, 1))
+    ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
+    send()
+
+    (digest,) = smtp_server.inbox.to("oversight@example.org")
+    for part in (digest.text, digest.html):
+        unchecked = part[part.index("Not checked for new developments for 30 days or more (2)") :]
+        assert "Test audit 1" not in unchecked  # checked a week before the Monday
+        assert unchecked.index("Test audit 3: Consult on the example duty") < unchecked.index(
+            "Test audit 2: Set up the example body"
+        )
+        assert "never checked" in unchecked
+        assert "last checked 1 November 2025" in unchecked

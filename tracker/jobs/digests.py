@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +36,7 @@ from tracker.models import (
     Organisation,
     Ownership,
     Recommendation,
+    RecommendationQuerySet,
     StatusUpdate,
 )
 
@@ -107,6 +108,8 @@ class WeekFacts:
     drafts_awaiting: int = 0  # drafts waiting for an editor's review
     drafts_from_contacts: int = 0  # of which entered by owners' contacts
     leads: dict = field(default_factory=dict)  # for editors: leads waiting, failing feeds
+    # For oversight: not checked for new developments for CHECK_EVERY_DAYS, longest first.
+    unchecked: list[Recommendation] = field(default_factory=list)
 
 
 def gather(on: datetime.date) -> WeekFacts:
@@ -166,7 +169,20 @@ def gather(on: datetime.date) -> WeekFacts:
         Recommendation.objects.silent(on, settings.SILENCE_DAYS).select_related("report")
     )
     facts.leads = leads_for_oversight()
+    facts.unchecked = list(unchecked_recommendations(on))
     return facts
+
+
+def unchecked_recommendations(on: datetime.date) -> RecommendationQuerySet:
+    """Recommendations nobody has checked for new developments in `CHECK_EVERY_DAYS` days before
+    `on` (never checked first, then the longest unchecked): the tracker's own freshness."""
+    stale_before = on - datetime.timedelta(days=settings.CHECK_EVERY_DAYS)
+    return (
+        Recommendation.objects.with_last_checked(on)
+        .filter(Q(last_checked_on__isnull=True) | Q(last_checked_on__lt=stale_before))
+        .select_related("report")
+        .order_by(F("last_checked_on").asc(nulls_first=True), "report__slug", "number")
+    )
 
 
 def worst_first(item: OverdueItem) -> tuple:
@@ -222,6 +238,8 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
             context |= {
                 "overdue_once": facts.overdue_once,
                 "silent": facts.silent,
+                "unchecked": facts.unchecked,
+                "check_every_days": settings.CHECK_EVERY_DAYS,
                 "drafts_awaiting": facts.drafts_awaiting,
                 "drafts_from_contacts": facts.drafts_from_contacts,
                 "review_url": absolute_url(reverse("admin:tracker_statusupdate_changelist"))
@@ -229,7 +247,7 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
                 **facts.leads,
             }
             has_leads = facts.leads["lead_groups"] or facts.leads["failing_feeds"]
-            has_news = facts.overdue_once or has_leads or facts.drafts_awaiting
+            has_news = facts.overdue_once or has_leads or facts.drafts_awaiting or facts.unchecked
             name = "oversight_digest" if has_news else "digest_empty"
         else:
             kind = EmailLog.Kind.DIGEST
