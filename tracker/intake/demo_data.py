@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker.models import (
+    Check,
     Contact,
     Deadline,
     ImplementationStatus,
@@ -78,6 +79,7 @@ class SeedSummary:
     responses: int = 0
     deadlines: int = 0
     updates: int = 0
+    checks: int = 0
     contacts: int = 0
 
     def __str__(self) -> str:
@@ -85,7 +87,7 @@ class SeedSummary:
             f"{self.reports} demo inquiries, {self.recommendations} recommendations, "
             f"{self.organisations} organisations, {self.ownerships} ownerships, "
             f"{self.responses} responses, {self.deadlines} deadlines, {self.updates} published "
-            f"updates and {self.contacts} demo contacts created. All of it is fictional."
+            f"updates, {self.checks} checks and {self.contacts} demo contacts created. All of it is fictional."
         )
 
 
@@ -335,6 +337,22 @@ class _Seeder:
                 )
         self.summary.updates = len(_in_batches(rows, StatusUpdate, self.progress))
 
+    def checks(self, recommendations) -> None:
+        """Editors' checks for new developments: most recommendations checked once or twice in
+        the last few months, about one in ten never, as on a tracker kept up to date."""
+        rows = []
+        for recommendation in recommendations:
+            for _ in range(self.rng.choice([0, 1, 1, 1, 2, 2, 2, 2, 2, 2])):
+                rows.append(
+                    Check(
+                        recommendation=recommendation,
+                        checked_on=self.today - datetime.timedelta(days=self.rng.randint(0, 120)),
+                        checked_by_name="Demo editor (fictional)",
+                        outcome=Check.Outcome.NOTHING_NEW,
+                    )
+                )
+        self.summary.checks = len(_in_batches(rows, Check, self.progress))
+
     def contacts(self, organisations, count: int) -> None:
         taken = Contact.objects.filter(email__startswith="demo-contact-").count()
         rows = [
@@ -374,8 +392,11 @@ def seed_demo(
     recommendation_count = sum(sizes)
     organisation_count = max(8, min(200, inquiries + 10))
     contact_count = organisation_count if contacts is None else contacts
-    # Rough row count, for the progress bar: recommendations, owners, responses, deadlines, updates.
-    on_total(recommendation_count * (1 + 2 + 1 + 2 + updates_per_recommendation) + contact_count)
+    # Rough row count, for the progress bar: recommendations, owners, responses, deadlines,
+    # updates, checks.
+    on_total(
+        recommendation_count * (1 + 2 + 1 + 2 + updates_per_recommendation + 2) + contact_count
+    )
     seeder = _Seeder(rng, today, progress)
     last = [
         int(slug.removeprefix(DEMO_REPORT_PREFIX))
@@ -392,6 +413,7 @@ def seed_demo(
         seeder.responses(recommendations, owners_of)
         seeder.deadlines(recommendations, owners_of)
         seeder.updates(recommendations, owners_of, updates_per_recommendation)
+        seeder.checks(recommendations)
         seeder.contacts(organisations, contact_count)
         analyse_tables()
         refresh_headline_statuses(Recommendation.objects.filter(report__in=[r.pk for r in reports]))

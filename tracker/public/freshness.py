@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, QuerySet, Subquery, Value
 
 from tracker.as_of import AsOf
-from tracker.models import Deadline, Recommendation, Response, StatusUpdate
+from tracker.models import Check, Deadline, Recommendation, Response, StatusUpdate
 
 
 @dataclass(frozen=True)
@@ -29,39 +29,51 @@ class Freshness:
         return self.listed == 1
 
 
-def _latest(queryset: QuerySet, field: str) -> Subquery:
+def _scalar(queryset: QuerySet, aggregate) -> Subquery:
+    """`aggregate` over all of `queryset` as an uncorrelated subquery, which the database runs
+    once for the page, not once a row (an aggregate, not ORDER BY … LIMIT 1, so that it plans
+    well both for a few listed recommendations and for thousands)."""
     return Subquery(
-        queryset.filter(recommendation=OuterRef("pk")).order_by(f"-{field}").values(field)[:1],
-        output_field=DateField(),
+        queryset.order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(value=aggregate)
+        .values("value"),
     )
 
 
+def _newest(queryset: QuerySet, field: str, listed: QuerySet) -> Subquery:
+    """The latest `field` among the rows of `queryset` about the `listed` recommendations."""
+    return _scalar(queryset.filter(recommendation__in=listed), Max(field))
+
+
 def freshness_of(recommendations: QuerySet[Recommendation], as_of: AsOf) -> Freshness:
-    """One query, whatever the number of recommendations."""
+    """One query, whatever the number of recommendations: each figure is a subquery the
+    database runs once (not once per recommendation)."""
     day = as_of.day
-    updates = StatusUpdate.objects.published().filter(describes_on__lte=day)
-    responses = Response.objects.filter(responded_on__lte=day)
-    promised = Deadline.objects.filter(promised_on__lte=day)
-    met = Deadline.objects.filter(met_on__lte=day)
-    figures = (
-        recommendations.order_by()
-        .with_last_checked(day if as_of.is_past else None)
-        .annotate(
-            fact_update=_latest(updates, "describes_on"),
-            fact_response=_latest(responses, "responded_on"),
-            fact_promise=_latest(promised, "promised_on"),
-            fact_met=_latest(met, "met_on"),
-        )
-        .aggregate(
-            listed=Count("pk"),
-            oldest_check=Min("last_checked_on"),
-            newest_check=Max("last_checked_on"),
-            never_checked=Count("pk", filter=Q(last_checked_on__isnull=True)),
-            update=Max("fact_update"),
-            response=Max("fact_response"),
-            promise=Max("fact_promise"),
-            met=Max("fact_met"),
-        )
+    listed = recommendations.order_by().values("pk")
+    # The checks made by the day shown (`with_last_checked`'s rule), and each recommendation's last.
+    checks = Check.objects.filter(recommendation__in=listed)
+    if as_of.is_past:
+        checks = checks.filter(checked_on__lte=day)
+    last_checks = checks.order_by().values("recommendation").annotate(last=Max("checked_on"))
+    figures = recommendations.order_by().aggregate(
+        listed=Count("pk"),
+        oldest_check=Min(Subquery(last_checks.order_by("last").values("last")[:1])),
+        newest_check=Max(_scalar(checks, Max("checked_on"))),
+        checked=Max(_scalar(checks, Count("recommendation", distinct=True))),
+        update=Max(
+            _newest(
+                StatusUpdate.objects.published().filter(describes_on__lte=day),
+                "describes_on",
+                listed,
+            )
+        ),
+        response=Max(
+            _newest(Response.objects.filter(responded_on__lte=day), "responded_on", listed)
+        ),
+        promise=Max(_newest(Deadline.objects.filter(promised_on__lte=day), "promised_on", listed)),
+        met=Max(_newest(Deadline.objects.filter(met_on__lte=day), "met_on", listed)),
     )
     facts = [figures[name] for name in ("update", "response", "promise", "met") if figures[name]]
     return Freshness(
@@ -69,5 +81,5 @@ def freshness_of(recommendations: QuerySet[Recommendation], as_of: AsOf) -> Fres
         newest_fact=max(facts) if facts else None,
         oldest_check=figures["oldest_check"],
         newest_check=figures["newest_check"],
-        never_checked=figures["never_checked"],
+        never_checked=figures["listed"] - (figures["checked"] or 0),
     )
