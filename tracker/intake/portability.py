@@ -5,11 +5,21 @@ then one record per line in Django's serializer format (primary keys kept, so hi
 log entries and corrections still point at what they pointed at), then a footer with the count of
 each kind of record, which makes a cut-off file detectable. A name ending in ``.gz`` is gzipped.
 
-What moves: every model of the tracker app (including the django-simple-history tables, overdue
-periods, snapshots, the e-mail log and subscriptions), the users who log in or are named in the
-history, the groups (matched by name, as ``migrate`` creates them) and the admin's change log.
-What does not: sessions, login-lockout records and two-factor devices (staff add theirs again).
-The file holds personal data (contacts' and subscribers' addresses) and password hashes.
+What moves: every model of the tracker app (sources, checks, links between recommendations, the
+django-simple-history tables, overdue periods, snapshots, the e-mail log and subscriptions), the
+users who log in or are named in the history, the groups (matched by name, as ``migrate`` creates
+them) and the admin's change log. What does not: sessions, login-lockout records and two-factor
+devices (staff add theirs again). The file is a backup for operators, not open data: it holds
+editors' notes, personal data (contacts' and subscribers' addresses) and password hashes.
+
+Format versions. Version 2 (from December 2026): every cited document is a ``tracker.source``
+record and the records that cite it point at it. Version 1 files were written before that, and
+those exported before migration 0015 carry each cited address (and title) on the citing record
+instead: reading one makes one source per address, as migration 0014 does for a database. A file
+written at older migrations than the database's is read too: the fields added since take their
+defaults and each recommendation's headline status is recomputed from its ledger. A migration that
+removes or moves data must add its conversion here (`CITED_ADDRESSES` is the one so far); until
+then a record with a field this version does not know is refused, never silently dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
@@ -35,10 +46,13 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from tracker.models import DataVersion
+from tracker.citations import classify
+from tracker.models import DataVersion, Recommendation, Source
+from tracker.updates import refresh_headline_statuses
 
 FORMAT = "recommendation-tracker-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # The apps whose migrations decide the shape of the exported rows.
 SCHEMA_APPS = ("admin", "auth", "contenttypes", "tracker")
 
@@ -123,6 +137,109 @@ def export_all(path: Path, using: str = "default") -> Counter:
 
 # --- Import --------------------------------------------------------------------------------------
 
+# Until migration 0015 a record carried the address (and title) of the document it cited instead of
+# pointing at a Source: the kind of record -> (address field, title field or None, source field).
+# The history rows of each kind carried the same fields.
+CITED_ADDRESSES = {
+    "report": ("url", None, "source"),
+    "recommendation": ("text_source_url", None, "text_source"),
+    "response": ("source_url", "source_title", "source"),
+    "deadline": ("source_url", "source_title", "source"),
+    "statusupdate": ("source_url", "source_title", "source"),
+}
+
+
+def cited_address_fields(label: str) -> tuple[str, str | None, str] | None:
+    app, _, name = label.partition(".")
+    if app != "tracker":
+        return None
+    return CITED_ADDRESSES.get(name.removeprefix("historical"))
+
+
+@dataclass
+class Imported:
+    """What import_all loaded: counts by label, the file's version and what was converted."""
+
+    counts: Counter
+    version: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """How one file is read: its version, whether it predates the database's migrations, and
+    the sources made from the addresses an older file's records cited."""
+
+    path: Path
+    version: int
+    missing_migrations: list[str]
+    file_sources: dict[str, int] = field(default_factory=dict)  # address -> pk in the file
+    next_source_pk: int = 1
+    new_sources: dict[str, Source] = field(default_factory=dict)
+
+    @property
+    def older(self) -> bool:
+        return bool(self.missing_migrations)
+
+    def source_pk(self, url: str, title: str) -> int:
+        """The source for an address: the file's own record for it, or a new one (as migration
+        0014 made them: the title given, or the address; publisher and kind from the address)."""
+        if url in self.file_sources:
+            return self.file_sources[url]
+        source = self.new_sources.get(url)
+        if source is None:
+            kind, publisher = classify(url)
+            now = timezone.now()
+            source = Source(
+                pk=self.next_source_pk,
+                url=url,
+                title=(title or url)[:300],
+                publisher=publisher[:200],
+                kind=kind,
+                created_at=now,
+                updated_at=now,
+            )
+            self.next_source_pk += 1
+            self.new_sources[url] = source
+        elif title and source.title == url:
+            source.title = title[:300]
+        return source.pk
+
+    def upgrade(self, record: dict) -> None:
+        """Rewrite a record of an older file as the current models hold it."""
+        spec = cited_address_fields(record["model"])
+        fields = record.get("fields")
+        if spec is None or not isinstance(fields, dict):
+            return
+        address_field, title_field, source_field = spec
+        if address_field not in fields:
+            return
+        url = fields.pop(address_field) or ""
+        title = (fields.pop(title_field, "") if title_field else "") or ""
+        if record["model"].endswith("report"):
+            title = title or fields.get("title") or ""
+        if url and fields.get(source_field) is None:
+            fields[source_field] = self.source_pk(url, title)
+
+    def scan_sources(self, stream: io.TextIOBase) -> None:
+        """First pass over an older file: the sources it holds, so that a source made from an
+        address reuses the file's record for it, or takes a key none of the file's uses."""
+        highest = 0
+        for line in stream:
+            if '"tracker.source"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # reported, with its line number, by the pass that loads
+            if isinstance(record, dict) and record.get("model") == "tracker.source":
+                fields = record.get("fields") or {}
+                if isinstance(record.get("pk"), int):
+                    highest = max(highest, record["pk"])
+                    if isinstance(fields, dict) and fields.get("url"):
+                        self.file_sources[fields["url"]] = record["pk"]
+        self.next_source_pk = highest + 1
+
 
 def database_is_empty(using: str = "default") -> bool:
     """True when no tracker record and no user exists (groups made by `migrate` do not count)."""
@@ -133,22 +250,26 @@ def database_is_empty(using: str = "default") -> bool:
     )
 
 
-def import_all(path: Path, *, force: bool = False, using: str = "default") -> Counter:
-    """Load a file written by export_all in one transaction. Returns the counts loaded.
+def import_all(path: Path, *, force: bool = False, using: str = "default") -> Imported:
+    """Load a file written by export_all in one transaction. Returns what was loaded.
 
     Refuses a database that already holds records unless `force`, which first deletes every
     record of the kinds exported (in the same transaction). Records are saved raw, as loaddata
-    does: no signals, no new history rows, and published updates written as they are.
+    does: no signals, no new history rows, and published updates written as they are. Files of
+    format version 1, and files written at older migrations, are converted as they are read (see
+    the module's docstring).
     """
     if not path.exists():
         raise PortabilityError(f"{path}: no such file.")
     connection = connections[using]
+    gzipped = path.suffix == ".gz"
     try:
-        with (
-            open_file(path, "r", gzipped=path.suffix == ".gz") as stream,
-            transaction.atomic(using=using),
-        ):
-            _check_header(stream, path, using)
+        with open_file(path, "r", gzipped=gzipped) as stream, transaction.atomic(using=using):
+            reading = _check_header(stream, path, using)
+            if reading.older:
+                with open_file(path, "r", gzipped=gzipped) as first_pass:
+                    first_pass.readline()
+                    reading.scan_sources(first_pass)
             if not database_is_empty(using):
                 if not force:
                     raise PortabilityError(
@@ -157,7 +278,9 @@ def import_all(path: Path, *, force: bool = False, using: str = "default") -> Co
                     )
                 _delete_everything(using)
             with connection.constraint_checks_disabled():
-                counts, footer = _load_records(stream, path, using)
+                counts, footer = _load_records(stream, reading, using)
+                for source in reading.new_sources.values():
+                    source.save_base(raw=True, using=using)
             if footer is None:
                 raise PortabilityError(f"{path} is incomplete: its last line is missing.")
             table_names = [model._meta.db_table for model in exported_models()]
@@ -168,15 +291,37 @@ def import_all(path: Path, *, force: bool = False, using: str = "default") -> Co
                     f"{path} does not hold what its last line promises "
                     f"(expected {dict(expected)}, found {dict(counts)})."
                 )
+            if reading.older:
+                refresh_headline_statuses(Recommendation._base_manager.using(using).all())
             _reset_sequences(using)
     except (DatabaseError, ValidationError, ObjectDoesNotExist) as error:
         raise PortabilityError(f"The database refused the file's records: {error}") from None
     except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as error:
         raise PortabilityError(f"{path} cannot be read: {error}") from None
-    return counts
+    return _imported(counts, reading)
 
 
-def _check_header(stream: io.TextIOBase, path: Path, using: str) -> None:
+def _imported(counts: Counter, reading: Reading) -> Imported:
+    notes = []
+    if reading.version < FORMAT_VERSION:
+        notes.append(f"The file is in format version {reading.version}; it was converted.")
+    if reading.new_sources:
+        notes.append(
+            f"{len(reading.new_sources)} sources were made from the addresses the file's records "
+            "cited (the file was written before sources were records)."
+        )
+        counts["tracker.source"] += len(reading.new_sources)
+    if reading.older:
+        notes.append(
+            "The file was written before migrations "
+            + ", ".join(reading.missing_migrations)
+            + ": the fields added since took their defaults, and each recommendation's headline "
+            "status was recomputed from its ledger."
+        )
+    return Imported(counts=counts, version=reading.version, notes=notes)
+
+
+def _check_header(stream: io.TextIOBase, path: Path, using: str) -> Reading:
     first = stream.readline()
     try:
         header = json.loads(first)
@@ -184,24 +329,39 @@ def _check_header(stream: io.TextIOBase, path: Path, using: str) -> None:
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise PortabilityError(f"{path} is not a file written by export_all.")
-    if header.get("version") != FORMAT_VERSION:
+    version = header.get("version")
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise PortabilityError(
-            f"{path} is in format version {header.get('version')!r}; this version of the tracker "
-            f"reads version {FORMAT_VERSION}."
+            f"{path} is in format version {version!r}; this version of the tracker reads "
+            f"versions {', '.join(str(v) for v in READABLE_VERSIONS)}. A newer file needs the "
+            "newer tracker that wrote it."
         )
+    theirs = header.get("migrations")
+    if not isinstance(theirs, dict) or not all(
+        isinstance(names, list) and all(isinstance(name, str) for name in names)
+        for names in theirs.values()
+    ):
+        raise PortabilityError(f"{path}: its first line does not say which migrations it follows.")
     here = applied_migrations(using)
-    if header.get("migrations") != here:
-        differences = [
-            f"{app}: file {(header.get('migrations') or {}).get(app, [])[-1:] or 'none'}, "
-            f"database {here[app][-1:] or 'none'}"
-            for app in SCHEMA_APPS
-            if (header.get("migrations") or {}).get(app) != here[app]
-        ]
+    newer = [
+        f"{app} {name}"
+        for app in SCHEMA_APPS
+        for name in theirs.get(app, [])
+        if name not in here[app]
+    ]
+    if newer:
         raise PortabilityError(
-            "The file was exported from a database at other migrations ("
-            + "; ".join(differences)
-            + "). Import it with the same version of the tracker, after `migrate`."
+            "The file was exported from a database at migrations this one has not applied ("
+            + ", ".join(newer)
+            + "). Run `migrate` with the version of the tracker that wrote it, then import."
         )
+    missing = [
+        f"{app} {name}"
+        for app in SCHEMA_APPS
+        for name in here[app]
+        if name not in theirs.get(app, [])
+    ]
+    return Reading(path=path, version=version, missing_migrations=missing)
 
 
 def _records(stream: io.TextIOBase, path: Path, footer: list) -> Iterator[tuple[int, dict]]:
@@ -227,24 +387,26 @@ def _records(stream: io.TextIOBase, path: Path, footer: list) -> Iterator[tuple[
         yield number, record
 
 
-def _load_records(stream, path: Path, using: str) -> tuple[Counter, dict | None]:
+def _load_records(stream, reading: Reading, using: str) -> tuple[Counter, dict | None]:
     counts: Counter = Counter()
     footer: list[dict] = []
+    path = reading.path
     for number, record in _records(stream, path, footer):
+        label = record["model"]
+        if reading.older:
+            reading.upgrade(record)
         try:
             for deserialized in serializers.deserialize(
                 "python", [record], using=using, ignorenonexistent=False
             ):
                 deserialized.save(using=using)
-        except (
-            DeserializationError,
-            DatabaseError,
-            FieldDoesNotExist,
-            ValidationError,
-            ObjectDoesNotExist,
-        ) as error:
+        except FieldDoesNotExist as error:
+            raise PortabilityError(
+                f"{path}, line {number}: {error}; this version of the tracker cannot convert it."
+            ) from None
+        except (DeserializationError, DatabaseError, ValidationError, ObjectDoesNotExist) as error:
             raise PortabilityError(f"{path}, line {number}: {error}") from None
-        counts[record["model"]] += 1
+        counts[label] += 1
     return counts, (footer[0] if footer else None)
 
 

@@ -10,9 +10,10 @@ from tracker.intake.portability import PortabilityError, import_all
 class Command(BaseCommand):
     help = (
         "Load every record from FILE (written by export_all) into this database, in one "
-        "transaction: if anything in the file is wrong, nothing is written. Run `migrate` first, "
-        "with the same version of the tracker that exported the file. A database that already "
-        "holds records is refused unless --force is given."
+        "transaction: if anything in the file is wrong, nothing is written. Run `migrate` first. "
+        "Files of format version 1 and files written at older migrations are converted as they "
+        "are read; a file from a newer tracker is refused. A database that already holds "
+        "records is refused unless --force is given."
     )
 
     def add_arguments(self, parser):
@@ -26,10 +27,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, force: bool, **options):
         try:
-            counts = import_all(file, force=force)
+            imported = import_all(file, force=force)
         except PortabilityError as error:
             raise CommandError(f"Nothing was imported. {error}") from None
-        total = sum(counts.values())
+        total = sum(imported.counts.values())
         self.stdout.write(f"Imported {total} records from {file}.")
-        for label, count in sorted(counts.items()):
+        for note in imported.notes:
+            self.stdout.write(note)
+        for label, count in sorted(imported.counts.items()):
             self.stdout.write(f"  {label}: {count}")
