@@ -175,10 +175,14 @@ def with_headline_response(
 
 
 def recommendations_as_of(
-    as_of: AsOf, queryset: RecommendationQuerySet | None = None
+    as_of: AsOf, queryset: RecommendationQuerySet | None = None, *, accounts: bool = True
 ) -> RecommendationQuerySet:
-    """Recommendations with how each stood at the end of `as_of.day` (see the module docstring)."""
+    """Recommendations with how each stood at the end of `as_of.day` (see the module docstring).
+
+    `accounts=False` leaves out the three accounts' annotations, for a page that reads the
+    accounts from the updates it shows (the recommendation page: `accounts.latest_accounts`)."""
     queryset = queryset if queryset is not None else Recommendation.objects.all()
+    add_accounts = with_accounts if accounts else (lambda queryset, day=None: queryset)
     day = as_of.day
     updates = StatusUpdate.objects.published().filter(recommendation=OuterRef("pk"))
     if not as_of.is_past:
@@ -191,7 +195,7 @@ def recommendations_as_of(
                 output_field=DateField(),
             ),
         )
-        return with_accounts(with_headline_response(queryset))
+        return add_accounts(with_headline_response(queryset))
 
     queryset = queryset.filter(report__published_on__lte=day)
     updates_then = updates.filter(describes_on__lte=day)
@@ -215,7 +219,7 @@ def recommendations_as_of(
             deadlines_known_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
         ),
     )
-    return with_accounts(with_headline_response(queryset, day), day)
+    return add_accounts(with_headline_response(queryset, day), day)
 
 
 def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:

@@ -87,7 +87,8 @@ class SeedSummary:
             f"{self.reports} demo inquiries, {self.recommendations} recommendations, "
             f"{self.organisations} organisations, {self.ownerships} ownerships, "
             f"{self.responses} responses, {self.deadlines} deadlines, {self.updates} published "
-            f"updates, {self.checks} checks and {self.contacts} demo contacts created. All of it is fictional."
+            f"updates, {self.checks} checks and {self.contacts} demo contacts created. "
+            "All of it is fictional."
         )
 
 

@@ -308,7 +308,7 @@ def report_page_context(request, report: Report, scorecard, rows, as_of: AsOf) -
 def recommendation_detail(request, slug: str, number: int):
     as_of: AsOf = request.as_of
     recommendation = get_object_or_404(
-        recommendations_as_of(as_of).select_related("report", "text_source"),
+        recommendations_as_of(as_of, accounts=False).select_related("report", "text_source"),
         report__slug=slug,
         number=number,
     )
