@@ -311,3 +311,35 @@ def test_ensure_local_admin_refuses_production_settings():
     )
     assert refused.returncode != 0
     assert "for a tracker on this machine only" in refused.stderr
+
+
+def load_wsgi(**env: str) -> subprocess.CompletedProcess:
+    """Import the WSGI entry point as gunicorn does, in a process of its own."""
+    script = (
+        "import gc, config.wsgi; "
+        "print(*gc.get_threshold(), gc.get_freeze_count() > 50000, config.wsgi.application)"
+    )
+    return subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_web_worker_freezes_what_loading_made_and_collects_garbage_less_often():
+    loaded = load_wsgi()
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split()[:4] == ["10000", "20", "20", "True"]
+
+
+def test_the_garbage_collector_thresholds_can_be_set_and_bad_ones_are_refused():
+    loaded = load_wsgi(PYTHON_GC_THRESHOLD="700,10,10")
+    assert loaded.stdout.split()[:3] == ["700", "10", "10"]
+    for bad in ("often", "0", "10,x", "1,2,3,4"):
+        refused = load_wsgi(PYTHON_GC_THRESHOLD=bad)
+        assert refused.returncode != 0
+        assert f"PYTHON_GC_THRESHOLD is “{bad}”" in refused.stderr
