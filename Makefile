@@ -51,6 +51,7 @@ bench: install ## Run the benchmarks (needs `make bench-data`, wrk and nginx; se
 	$(BIN)/python bench/query_counts.py; \
 	$(BIN)/python bench/http_pages.py; \
 	$(BIN)/python bench/search.py; \
+	$(BIN)/python bench/password_reset.py; \
 	$(BIN)/python bench/jobs.py; \
 	$(BIN)/python bench/published_view.py; \
 	$(BIN)/python bench/leads.py
