@@ -7,6 +7,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests.factories import ContactFactory
+from tracker.as_of import with_headline_response
+from tracker.intake.demo_data import seed_demo
 from tracker.models import (
     Contact,
     Deadline,
@@ -63,6 +65,21 @@ def test_headline_statuses_match_the_latest_published_whole_recommendation_updat
         assert recommendation.status_on == (latest.describes_on if latest else None)
         statuses.add(recommendation.status)
     assert len(statuses) > 1
+
+
+def test_the_set_based_headline_refresh_fills_the_response_clocks():
+    """Written in bulk, so no signal ran: the headline refresh stores each clock as computed."""
+    seed_demo(2, contacts=0, seed=4)
+
+    stored = with_headline_response(Recommendation.objects.all()).values_list(
+        "pk", "response_late_from"
+    )
+    day = timezone.localdate()
+    computed = with_headline_response(Recommendation.objects.all(), day).values_list(
+        "pk", "response_late_since"
+    )
+    assert dict(stored) == dict(computed)
+    assert any(late_from for _, late_from in stored), "some responses are awaited"
 
 
 def test_overdue_flags_are_set_for_the_seeded_deadlines():

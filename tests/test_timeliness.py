@@ -9,7 +9,7 @@ from django.urls import reverse
 from tests.factories import ResponseFactory
 from tests.factories_pages import NOW, build_sample
 from tests.test_views_public import text_of
-from tracker.models import Deadline, Report, ResponseKind
+from tracker.models import Deadline, ResponseKind
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,8 @@ def test_which_recommendations_the_government_has_not_answered_or_not_decided(cl
     api = client.get("/api/recommendations/?response_late=yes").json()
     assert sorted(row["label"] for row in api["results"]) == ["Second 1", "Test 2"]
     # A report's own response date replaces the default rule.
-    Report.objects.filter(pk=sample.report.pk).update(response_due_on=datetime.date(2027, 1, 31))
+    sample.report.response_due_on = datetime.date(2027, 1, 31)
+    sample.report.save()
     assert "Title not yet known" not in text_of(client.get("/recommendations/?response_late=yes"))
 
 

@@ -13,7 +13,8 @@ is rebuilt from:
 A past day leaves out reports not yet published then. Every queryset returned here carries the
 same annotations, so the pages, the table, its filters and the API read the same names:
 `status_then`, `status_then_on`, `status_then_account`, `is_overdue`, `oldest_overdue_due`,
-`next_due`, `has_deadline`, `headline_response`, `headline_response_on`, `last_update_on`, and
+`next_due`, `has_deadline`, `headline_response`, `headline_response_on`, `response_late_since`,
+`is_response_late`, `last_update_on`, and
 the three accounts of `tracker.accounts.with_accounts` (`is_disputed` among them).
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -42,17 +42,14 @@ from django.utils.dateparse import parse_date
 from tracker.accounts import with_accounts
 from tracker.models import (
     Deadline,
-    Organisation,
-    Ownership,
     Recommendation,
     RecommendationQuerySet,
-    Response,
-    ResponseKind,
     StatusUpdate,
     status_account_on,
     status_on,
     status_on_date,
 )
+from tracker.response_clocks import headline_response_subquery, response_late_from
 
 
 class InvalidAsOfDate(ValueError):
@@ -117,59 +114,31 @@ def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[D
 # --- Recommendations -----------------------------------------------------------------------------
 
 
-def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Case:
-    """The lead owner's latest response (given on or before `day` when one is given). Where a
-    department leads and the response was its government's (the UK Government answered for
-    it), the government's latest response."""
-    lead = (
-        Ownership.objects.leads()
-        .filter(recommendation=OuterRef(OuterRef("pk")))
-        .order_by()
-        .values("organisation")
-    )
-    responses = Response.objects.filter(recommendation=OuterRef("pk"))
-    if day is not None:
-        responses = responses.filter(Q(responded_on__isnull=True) | Q(responded_on__lte=day))
-    by_lead = responses.filter(organisation__in=Subquery(lead))
-    by_government = responses.filter(organisation__kind=Organisation.Kind.GOVERNMENT)
-    newest = (F("responded_on").desc(nulls_last=True), "-pk")
-    return Case(
-        When(Exists(by_lead), then=Subquery(by_lead.order_by(*newest).values(field)[:1])),
-        default=Subquery(by_government.order_by(*newest).values(field)[:1]),
-    )
-
-
-def response_late_condition(day: datetime.date) -> Q:
-    """**Response late** on `day`: the lead owner has not answered although a response was due
-    (by the report's `response_due_on`, or else `RESPONSE_DUE_DAYS` after publication), or left
-    it "under consideration" past the date a decision was promised (`decision_due_on`). Needs the
-    `headline_response` and `headline_decision_due` annotations."""
-    unanswered = Q(headline_response__isnull=True) | Q(headline_response=ResponseKind.AWAITING)
-    default_due_before = day - datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
-    response_due_passed = Q(report__response_due_on__lt=day) | Q(
-        report__response_due_on__isnull=True, report__published_on__lt=default_due_before
-    )
-    undecided = Q(headline_response=ResponseKind.UNDER_CONSIDERATION) & Q(
-        headline_decision_due__lt=day
-    )
-    return (unanswered & response_due_passed) | undecided
-
-
 def with_headline_response(
     queryset: QuerySet[Recommendation], day: datetime.date | None = None
 ) -> QuerySet[Recommendation]:
-    """The lead owner's latest response, its date and promised decision date, and whether the
-    response is late (`is_response_late`, see `response_late_condition`)."""
-    on = day or timezone.localdate()
-    return queryset.annotate(
+    """The lead owner's latest response (`headline_response`), its date and promised decision
+    date, and the response clock (`tracker.response_clocks`): `response_late_since`, the first
+    day it counts as response late (None when no clock runs), and `is_response_late`, whether
+    that day has come by `day`.
+
+    Today's view (`day` None) reads the clock from the stored `Recommendation.response_late_from`:
+    computed per row, it repeats the response subqueries in every branch. A past day computes it
+    from the responses given by then."""
+    queryset = queryset.annotate(
         headline_response=headline_response_subquery(day),
         headline_response_on=headline_response_subquery(day, "responded_on"),
         headline_decision_due=headline_response_subquery(day, "decision_due_on"),
-    ).annotate(
+    )
+    if day is None:
+        late = Q(response_late_from__lte=timezone.localdate())
+        queryset = queryset.annotate(response_late_since=F("response_late_from"))
+    else:
+        late = Q(response_late_since__lte=day)
+        queryset = queryset.annotate(response_late_since=response_late_from())
+    return queryset.annotate(
         is_response_late=Case(
-            When(response_late_condition(on), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
+            When(late, then=Value(True)), default=Value(False), output_field=BooleanField()
         )
     )
 

@@ -534,6 +534,10 @@ class Recommendation(TimeStampedModel):
     disputed = models.BooleanField(default=False, editable=False)
     # Set and cleared by the daily overdue job.
     overdue_since = models.DateField(null=True, blank=True, editable=False)
+    # The first day it counts as response late (`tracker.response_clocks`): the day after its
+    # response, or a promised decision, was due; empty while no response clock runs. Kept in
+    # step with the responses, the ownerships and the report by `refresh_response_clocks`.
+    response_late_from = models.DateField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = RecommendationManager()

@@ -27,6 +27,7 @@ from tracker.models import (
     status_on,
     status_on_date,
 )
+from tracker.response_clocks import response_late_from_now
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,15 @@ update_published = Signal()
 def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
     """Recompute the denormalised headline status (`Recommendation.status`, `status_on` and
     `status_account`) of these recommendations from the ledger in one set-based UPDATE, by the
-    headline rule (`tracker.models.status_on`)."""
+    headline rule (`tracker.models.status_on`), with the other stored facts of today's view:
+    whether the accounts disagree (`disputed`) and the response clock (`response_late_from`,
+    `tracker.response_clocks`)."""
     return recommendations.update(
         status=status_on(),
         status_on=status_on_date(),
         status_account=status_account_on(),
         disputed=disputed_now(),
+        response_late_from=response_late_from_now(),
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tracker.data_version import bump_data_version
 from tracker.models import Deadline, OverduePeriod, Recommendation, has_overdue_deadline
+from tracker.response_clocks import refresh_response_clocks
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -36,10 +37,13 @@ class FlagResult:
 
 
 def flag_overdue(today: datetime.date) -> FlagResult:
-    """Bring `overdue_since` and the overdue periods in line with the deadlines as of `today`."""
+    """Bring `overdue_since` and the overdue periods in line with the deadlines as of `today`,
+    and every stored response clock in line with the responses and the rules (a change of
+    `RESPONSE_DUE_DAYS`, or a bulk write that sent no signal, is caught up here)."""
     with transaction.atomic():
         deadlines_on, deadlines_off = _flag_deadlines(today)
         recommendations_on, recommendations_off = _flag_recommendations(today)
+        refresh_response_clocks(Recommendation.objects.all())
         transaction.on_commit(bump_data_version)
     return FlagResult(deadlines_on, deadlines_off, recommendations_on, recommendations_off)
 

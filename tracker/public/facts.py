@@ -7,7 +7,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Max, Q
 
 from tracker.accounts import latest_accounts
@@ -28,6 +27,7 @@ from tracker.models import (
 from tracker.periods import Precision, describe_due
 from tracker.public.freshness import Freshness
 from tracker.public.tables import describe_timeliness
+from tracker.response_clocks import response_late_words
 
 # The page of one recommendation, live (public.views) and published (static_site.build).
 RECOMMENDATION_PAGE_TEMPLATE = "tracker/recommendation_detail.html"
@@ -235,32 +235,6 @@ def links_of(ids: list[int]) -> dict[int, list[LinkedRecommendation]]:
     return grouped
 
 
-def response_due_on(report) -> datetime.date:
-    """When a response to the report is due: its own date, or the default rule's."""
-    if report.response_due_on:
-        return report.response_due_on
-    return report.published_on + datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
-
-
-def response_late_words(recommendation: Recommendation) -> str:
-    """Why the response counts as late, in words (empty when it does not)."""
-    if not getattr(recommendation, "is_response_late", False):
-        return ""
-    if recommendation.headline_response == ResponseKind.UNDER_CONSIDERATION:
-        return (
-            f"Late: still under consideration; a decision was promised by "
-            f"{_uk(recommendation.headline_decision_due)}."
-        )
-    report = recommendation.report
-    due = response_due_on(report)
-    rule = (
-        "the date given for the response"
-        if report.response_due_on
-        else f"{settings.RESPONSE_DUE_DAYS} days after publication, this tracker's default rule"
-    )
-    return f"Late: no response recorded, although one was due by {_uk(due)} ({rule})."
-
-
 def record_freshness(record: RecommendationRecord, responses: list[Response], as_of: AsOf):
     """The page's newest fact and last check, from the rows it shows (no query)."""
     day = as_of.day
@@ -322,7 +296,7 @@ def recommendation_page_context(record: RecommendationRecord, as_of: AsOf) -> di
         "deadline_stories": deadline_stories(record.deadlines, as_of),
         "updates": updates,
         "freshness": record_freshness(record, responses, as_of),
-        "response_late_words": response_late_words(recommendation),
+        "response_late_words": response_late_words(recommendation, as_of.day),
         "accounts": latest_accounts(updates, lead.organisation.name if lead else None),
         "links": record.links,
     }

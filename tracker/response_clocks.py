@@ -1,0 +1,205 @@
+"""Response clocks: when a recommendation's response, or a decision on it, counts as late.
+
+A recommendation is **response late** on a day when its headline response (the lead owner's
+latest, or its government's where the lead is a department that did not answer itself) is
+- missing or "no response yet", although a response was due: by the report's `response_due_on`
+  (with its source), or else `RESPONSE_DUE_DAYS` after the report's publication (this tracker's
+  default rule, stated on /methodology/); or
+- "under consideration" past the date a decision was promised (`Response.decision_due_on`).
+
+It is late from the day after the date due: `response_late_from()` is that first late day, and a
+recommendation is late on `day` exactly when that day is on or before `day`. Today's figures read
+it from the stored `Recommendation.response_late_from`, kept in step by `refresh_response_clocks`
+(called with the headline status's refresh, and when a response, an ownership, a report or an
+organisation is saved or deleted); a past day (`?as_of=`) computes it from the responses given by
+then. The one definition of both is `response_late_from`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
+from django.db.models.signals import post_delete, post_save
+
+from tracker.models import (
+    Organisation,
+    Ownership,
+    Recommendation,
+    Report,
+    Response,
+    ResponseKind,
+)
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Case:
+    """The lead owner's latest response (given on or before `day` when one is given). Where a
+    department leads and the response was its government's (the UK Government answered for
+    it), the government's latest response."""
+    lead = (
+        Ownership.objects.leads()
+        .filter(recommendation=OuterRef(OuterRef("pk")))
+        .order_by()
+        .values("organisation")
+    )
+    responses = Response.objects.filter(recommendation=OuterRef("pk"))
+    if day is not None:
+        responses = responses.filter(Q(responded_on__isnull=True) | Q(responded_on__lte=day))
+    by_lead = responses.filter(organisation__in=Subquery(lead))
+    by_government = responses.filter(organisation__kind=Organisation.Kind.GOVERNMENT)
+    newest = (F("responded_on").desc(nulls_last=True), "-pk")
+    return Case(
+        When(Exists(by_lead), then=Subquery(by_lead.order_by(*newest).values(field)[:1])),
+        default=Subquery(by_government.order_by(*newest).values(field)[:1]),
+    )
+
+
+def _day_after(expression) -> Cast:
+    return Cast(expression + ONE_DAY, DateField())
+
+
+def response_late_from() -> Case:
+    """**Response late from**: the first day on which the recommendation counts as response late
+    (the day after the response or the decision was due); None when no response clock runs (a
+    response was given, or it is under consideration with no promised date). Needs the
+    `headline_response` and `headline_decision_due` annotations of `with_headline_response`."""
+    unanswered = Q(headline_response__isnull=True) | Q(headline_response=ResponseKind.AWAITING)
+    default_due = datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
+    return Case(
+        When(
+            unanswered & Q(report__response_due_on__isnull=False),
+            then=_day_after(F("report__response_due_on")),
+        ),
+        When(unanswered, then=_day_after(F("report__published_on") + default_due)),
+        When(
+            Q(headline_response=ResponseKind.UNDER_CONSIDERATION)
+            & Q(headline_decision_due__isnull=False),
+            then=_day_after(F("headline_decision_due")),
+        ),
+        default=Value(None, output_field=DateField()),
+        output_field=DateField(),
+    )
+
+
+def response_late_from_now() -> Subquery:
+    """For an UPDATE of recommendations: `response_late_from` from every response recorded."""
+    recommendation = (
+        Recommendation.objects.filter(pk=OuterRef("pk"))
+        .annotate(
+            headline_response=headline_response_subquery(None),
+            headline_decision_due=headline_response_subquery(None, "decision_due_on"),
+        )
+        .annotate(late_from=response_late_from())
+    )
+    return Subquery(recommendation.values("late_from")[:1], output_field=DateField())
+
+
+def refresh_response_clocks(recommendations: QuerySet[Recommendation]) -> int:
+    """Recompute the stored `Recommendation.response_late_from` of these recommendations in one
+    set-based UPDATE (`tracker.updates.refresh_headline_statuses` does it with the headline)."""
+    return recommendations.update(response_late_from=response_late_from_now())
+
+
+def response_due_on(report: Report) -> datetime.date:
+    """When a response to the report is due: its own date, or the default rule's."""
+    if report.response_due_on:
+        return report.response_due_on
+    return report.published_on + datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
+
+
+def response_rule_words(report: Report) -> str:
+    """Where the response date comes from, in words."""
+    if report.response_due_on:
+        return "the date given for the response"
+    return f"{settings.RESPONSE_DUE_DAYS} days after publication, this tracker's default rule"
+
+
+def _uk(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def response_late_words(recommendation: Recommendation, day: datetime.date) -> str:
+    """Why the recommendation counts as response late on `day`, in words (empty when it does
+    not). Needs the annotations of `with_headline_response` and the recommendation's report."""
+    late_from = getattr(recommendation, "response_late_since", None)
+    if late_from is None or late_from > day:
+        return ""
+    since = f" Late since {_uk(late_from)}."
+    if recommendation.headline_response == ResponseKind.UNDER_CONSIDERATION:
+        return (
+            f"Late: still under consideration; a decision was promised by "
+            f"{_uk(recommendation.headline_decision_due)}.{since}"
+        )
+    report = recommendation.report
+    return (
+        f"Late: no response recorded, although one was due by {_uk(response_due_on(report))} "
+        f"({response_rule_words(report)}).{since}"
+    )
+
+
+# --- Keeping the stored day in step --------------------------------------------------------------
+
+
+def _refresh(ids: Iterable[int]) -> None:
+    ids = list(ids)
+    if ids:
+        refresh_response_clocks(Recommendation.objects.filter(pk__in=ids))
+
+
+def _on_recommendation_row(sender, instance, raw=False, **kwargs) -> None:
+    """A response or an ownership changed: its recommendation's clock may have."""
+    if not raw:
+        _refresh([instance.recommendation_id])
+
+
+def _on_recommendation(sender, instance, raw=False, **kwargs) -> None:
+    """A recommendation saved (created, or moved to another report) starts its clock."""
+    if not raw:
+        _refresh([instance.pk])
+
+
+def _on_report(sender, instance, raw=False, **kwargs) -> None:
+    """A report's response date or publication date sets its recommendations' clocks."""
+    if not raw:
+        refresh_response_clocks(Recommendation.objects.filter(report_id=instance.pk))
+
+
+def _on_organisation(sender, instance, raw=False, **kwargs) -> None:
+    """An organisation that becomes (or stops being) a government changes which response is the
+    headline of the recommendations it answered."""
+    if not raw:
+        answered = Response.objects.filter(organisation_id=instance.pk).values("recommendation")
+        refresh_response_clocks(Recommendation.objects.filter(pk__in=answered))
+
+
+def connect_signals() -> None:
+    """Keep `Recommendation.response_late_from` in step with every save and delete that can
+    move it (admin, report files, CSV imports). Bulk writes (`bulk_create`, `update`) send no
+    signal: their callers refresh set-based (`seed_demo`), and the daily overdue job refreshes
+    every recommendation."""
+    for model in (Response, Ownership):
+        post_save.connect(
+            _on_recommendation_row, sender=model, dispatch_uid=f"response-clock-{model}"
+        )
+        post_delete.connect(
+            _on_recommendation_row, sender=model, dispatch_uid=f"response-clock-d-{model}"
+        )
+    post_save.connect(_on_recommendation, sender=Recommendation, dispatch_uid="response-clock-r")
+    post_save.connect(_on_report, sender=Report, dispatch_uid="response-clock-report")
+    post_save.connect(_on_organisation, sender=Organisation, dispatch_uid="response-clock-org")
