@@ -9,7 +9,7 @@ from django.core.management import call_command
 from tests.factories import StatusUpdateFactory, UserFactory
 from tests.factories_pages import NOW
 from tracker.data_version import bump_data_version
-from tracker.models import ImplementationStatus
+from tracker.models import Check, ImplementationStatus
 from tracker.updates import publish_update
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,22 @@ def test_the_overdue_job_makes_the_cached_pages_stale(
         call_command("flag_overdue")
 
     assert cache_status(client.get("/")) == "miss"
+
+
+def test_recording_a_check_makes_the_cached_pages_stale(
+    client, sample, django_capture_on_commit_callbacks
+):
+    """Pages say when each recommendation was last checked: a check is a change of data."""
+    path = "/reports/test-inquiry/1/"
+    client.get(path)
+    assert cache_status(client.get(path)) == "hit"
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        Check.objects.record_nothing_new([sample.overdue], by=None, on=NOW.date())
+
+    response = client.get(path)
+    assert cache_status(response) == "miss"
+    assert "Last checked for new developments on 23 November 2026." in response.content.decode()
 
 
 def test_as_of_pages_are_cached_apart_from_today(client, sample):

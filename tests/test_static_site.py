@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
 from icalendar import Calendar
 
 from tests.conftest import require
@@ -36,7 +37,7 @@ from tests.factories_pages import NOW
 from tests.private_services import database_url_for_subprocess
 from tracker import tasks
 from tracker.jobs.snapshots import take_snapshot
-from tracker.models import ImplementationStatus, Recommendation, StatusUpdate, Subscription
+from tracker.models import Check, ImplementationStatus, Recommendation, StatusUpdate, Subscription
 from tracker.public import calendar as calendar_feed
 from tracker.public.views import RecommendationListView
 from tracker.static_site import links, pool, rendering
@@ -397,6 +398,54 @@ def test_publishing_updates_asks_once_per_transaction_for_a_debounced_rebuild(
     kwargs, countdown = queued[0]
     assert kwargs["only_changed"] is True
     assert countdown == settings.PUBLISH_DEBOUNCE_SECONDS
+
+
+def test_a_check_from_the_admin_button_asks_for_a_rebuild_of_the_pages_that_show_it(
+    sample, out, queued, client, django_capture_on_commit_callbacks
+):
+    """ "Checked, nothing new" is news for the pages: each says when it was last checked."""
+    client.force_login(make_editor())
+    button = reverse("admin:tracker_recommendation_checked_nothing_new", args=[sample.done.pk])
+    with time_machine.travel(NOW, tick=False):
+        build(out)
+        first = out.resolve()
+        page = (first / "reports/second-inquiry/1/index.html").read_text()
+        assert "Not yet checked for new developments." in page
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(button).status_code == 302
+        assert len(queued) == 1
+        kwargs, _countdown = queued[0]
+        assert kwargs["only_changed"] is True
+        message = tasks.build_site_task.apply(kwargs=kwargs).get()
+    assert message.startswith("Incremental build: 1 changed recommendation(s)")
+    second = out.resolve()
+    page = (second / "reports/second-inquiry/1/index.html").read_text()
+    assert "Last checked for new developments on 23 November 2026." in page
+    assert "23 November 2026" in (second / "reports/second-inquiry/index.html").read_text()
+    unchanged = "reports/test-inquiry/1/index.html"
+    assert (first / unchanged).stat().st_ino == (second / unchanged).stat().st_ino
+
+
+def test_checks_saved_anywhere_ask_for_one_rebuild_per_transaction(
+    sample, out, queued, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False):
+        build(out)
+        with django_capture_on_commit_callbacks(execute=True):
+            Check.objects.record_nothing_new([sample.done, sample.overdue], by=None, on=NOW.date())
+    assert len(queued) == 1
+
+
+def test_a_check_deleted_asks_for_a_rebuild(
+    sample, out, queued, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False):
+        # Made in bulk (no signal), so the only request is the deletion's.
+        Check.objects.bulk_create([Check(recommendation=sample.done, checked_on=NOW.date())])
+        build(out)
+        with django_capture_on_commit_callbacks(execute=True):
+            Check.objects.filter(recommendation=sample.done).delete()
+    assert len(queued) == 1
 
 
 def test_the_job_skips_a_superseded_request_and_builds_the_latest(sample, out, queued):

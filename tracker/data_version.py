@@ -1,11 +1,11 @@
 """The published data's version: a token that changes whenever published data changes, so that
 cached public pages (`tracker.public.page_cache`) are never served stale.
 
-It changes after any save or delete of the ledger's models commits, and explicitly after the
-overdue job, snapshots and `seed_demo`. The token is kept in the database (`DataVersion`), which
-every change reaches, and copied into the shared cache for a few seconds at a time
-(`PAGE_CACHE_VERSION_SECONDS`): a change made while Redis was unreachable is seen within those
-seconds of its return, instead of old pages living on under the version Redis still held.
+It changes after any save or delete of the ledger's models (checks included) commits, and
+explicitly after the overdue job, snapshots and `seed_demo`. The token is kept in the database
+(`DataVersion`), which every change reaches, and copied into the shared cache for a few seconds
+at a time (`PAGE_CACHE_VERSION_SECONDS`): a change made while Redis was unreachable is seen within
+those seconds of its return, instead of old pages living on under the version Redis still held.
 """
 
 import uuid
@@ -77,6 +77,7 @@ def connect_signals() -> None:
         models.Response,
         models.Deadline,
         models.StatusUpdate,
+        models.Check,  # pages say when each recommendation was last checked
     ):
         post_save.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-{model}")
         post_delete.connect(bump_after_commit, sender=model, dispatch_uid=f"page-cache-d-{model}")

@@ -15,6 +15,7 @@ from django.db.models import Count, Max
 
 from tracker.as_of import AsOf
 from tracker.models import (
+    Check,
     Deadline,
     Organisation,
     Ownership,
@@ -231,6 +232,7 @@ def fingerprints() -> dict[int, str]:
         per_recommendation(StatusUpdate.objects.published(), stamp="published_at"),
         per_recommendation(Response.objects.all()),
         per_recommendation(Ownership.objects.all()),
+        per_recommendation(Check.objects.all()),  # its page says when it was last checked
     ]
     deadlines = per_recommendation(Deadline.objects.all())
 

@@ -1,4 +1,5 @@
-"""Asking for a build: after a status update is published (debounced) and after the snapshot.
+"""Asking for a build: after a status update is published or a check is recorded (debounced), and
+after the snapshot.
 
 The jobs only refresh a built site that `build_site` made from this database, so a test run or
 another database never overwrites it, and nothing is built until someone has built once by hand.
@@ -11,8 +12,10 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from tracker.enqueue import task_named
+from tracker.models import Check
 from tracker.static_site.folders import BuildError, current_build, database_name, read_manifest
 from tracker.updates import update_published
 
@@ -68,7 +71,8 @@ def request_full_build() -> None:
 
 
 def request_build_after_commit(sender, **kwargs) -> None:
-    """Receiver of `update_published`: one debounced build request per transaction, sent once it
+    """Receiver of `update_published` and of a check's save or delete (pages say when each
+    recommendation was last checked): one debounced build request per transaction, sent once it
     commits (a rollback asks for nothing)."""
     pending = transaction.get_connection().run_on_commit
     if not any(entry[1] is request_build for entry in pending):
@@ -77,3 +81,7 @@ def request_build_after_commit(sender, **kwargs) -> None:
 
 def connect_build_requests() -> None:
     update_published.connect(request_build_after_commit, dispatch_uid="static-site-build-request")
+    post_save.connect(request_build_after_commit, sender=Check, dispatch_uid="static-site-check")
+    post_delete.connect(
+        request_build_after_commit, sender=Check, dispatch_uid="static-site-check-deleted"
+    )
