@@ -17,12 +17,14 @@ class TrackerConfig(AppConfig):
         import tracker.tasks  # noqa: F401
         from tracker.admin.roles import ensure_role_groups
         from tracker.data_version import connect_signals
+        from tracker.fact_dates import connect_signals as connect_fact_dates
         from tracker.response_clocks import connect_signals as connect_response_clocks
         from tracker.static_site.requests import connect_build_requests
 
         post_migrate.connect(ensure_role_groups, sender=self)
         connect_signals()
         connect_response_clocks()
+        connect_fact_dates()
         connect_build_requests()
 
 

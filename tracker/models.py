@@ -538,6 +538,11 @@ class Recommendation(TimeStampedModel):
     # response, or a promised decision, was due; empty while no response clock runs. Kept in
     # step with the responses, the ownerships and the report by `refresh_response_clocks`.
     response_late_from = models.DateField(null=True, blank=True, editable=False)
+    # The day of its latest check, and the latest day any of its facts describes (published
+    # updates, responses, deadlines promised and met): today's freshness line reads these.
+    # Kept in step by `tracker.fact_dates`.
+    latest_check_on = models.DateField(null=True, blank=True, editable=False)
+    newest_fact_on = models.DateField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = RecommendationManager()

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tracker.accounts import disputed_now
 from tracker.enqueue import task_named
+from tracker.fact_dates import latest_check_now, newest_fact_now
 from tracker.models import (
     PendingNotice,
     Recommendation,
@@ -40,14 +41,16 @@ def refresh_headline_statuses(recommendations: QuerySet[Recommendation]) -> int:
     """Recompute the denormalised headline status (`Recommendation.status`, `status_on` and
     `status_account`) of these recommendations from the ledger in one set-based UPDATE, by the
     headline rule (`tracker.models.status_on`), with the other stored facts of today's view:
-    whether the accounts disagree (`disputed`) and the response clock (`response_late_from`,
-    `tracker.response_clocks`)."""
+    whether the accounts disagree (`disputed`), the response clock (`response_late_from`,
+    `tracker.response_clocks`) and the freshness line's dates (`tracker.fact_dates`)."""
     return recommendations.update(
         status=status_on(),
         status_on=status_on_date(),
         status_account=status_account_on(),
         disputed=disputed_now(),
         response_late_from=response_late_from_now(),
+        latest_check_on=latest_check_now(),
+        newest_fact_on=newest_fact_now(),
     )
 
 

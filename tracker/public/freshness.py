@@ -48,14 +48,34 @@ def _newest(queryset: QuerySet, field: str, listed: QuerySet) -> Subquery:
 
 
 def freshness_of(recommendations: QuerySet[Recommendation], as_of: AsOf) -> Freshness:
-    """One query, whatever the number of recommendations: each figure is a subquery the
-    database runs once (not once per recommendation)."""
+    """One query, whatever the number of recommendations. Today's line is an aggregate of the
+    dates stored on the recommendations (`tracker.fact_dates`); a past day's is computed from
+    the records made by then."""
+    if not as_of.is_past:
+        figures = recommendations.order_by().aggregate(
+            listed=Count("pk"),
+            oldest_check=Min("latest_check_on"),
+            newest_check=Max("latest_check_on"),
+            checked=Count("latest_check_on"),
+            newest_fact=Max("newest_fact_on"),
+        )
+        return Freshness(
+            listed=figures["listed"],
+            newest_fact=figures["newest_fact"],
+            oldest_check=figures["oldest_check"],
+            newest_check=figures["newest_check"],
+            never_checked=figures["listed"] - figures["checked"],
+        )
+    return _freshness_then(recommendations, as_of)
+
+
+def _freshness_then(recommendations: QuerySet[Recommendation], as_of: AsOf) -> Freshness:
+    """A past day's line: each figure is a subquery over the records made by then, which the
+    database runs once for the page (not once per recommendation)."""
     day = as_of.day
     listed = recommendations.order_by().values("pk")
     # The checks made by the day shown (`with_last_checked`'s rule), and each recommendation's last.
-    checks = Check.objects.filter(recommendation__in=listed)
-    if as_of.is_past:
-        checks = checks.filter(checked_on__lte=day)
+    checks = Check.objects.filter(recommendation__in=listed, checked_on__lte=day)
     last_checks = checks.order_by().values("recommendation").annotate(last=Max("checked_on"))
     figures = recommendations.order_by().aggregate(
         listed=Count("pk"),
