@@ -115,7 +115,7 @@ def deadlines_overdue_on(day: datetime.date, today: datetime.date) -> QuerySet[D
 
 
 def with_headline_response(
-    queryset: QuerySet[Recommendation], day: datetime.date | None = None
+    queryset: QuerySet[Recommendation], day: datetime.date | None = None, *, clock_only=False
 ) -> QuerySet[Recommendation]:
     """The lead owner's latest response (`headline_response`), its date and promised decision
     date, and the response clock (`tracker.response_clocks`): `response_late_since`, the first
@@ -124,12 +124,14 @@ def with_headline_response(
 
     Today's view (`day` None) reads the clock from the stored `Recommendation.response_late_from`:
     computed per row, it repeats the response subqueries in every branch. A past day computes it
-    from the responses given by then."""
-    queryset = queryset.annotate(
-        headline_response=headline_response_subquery(day),
-        headline_response_on=headline_response_subquery(day, "responded_on"),
-        headline_decision_due=headline_response_subquery(day, "decision_due_on"),
-    )
+    from the responses given by then. `clock_only` leaves out the headline response itself
+    where today's view needs only the stored clock (a past day's clock is computed from it)."""
+    if day is not None or not clock_only:
+        queryset = queryset.annotate(
+            headline_response=headline_response_subquery(day),
+            headline_response_on=headline_response_subquery(day, "responded_on"),
+            headline_decision_due=headline_response_subquery(day, "decision_due_on"),
+        )
     if day is None:
         late = Q(response_late_from__lte=timezone.localdate())
         queryset = queryset.annotate(response_late_since=F("response_late_from"))
@@ -144,12 +146,18 @@ def with_headline_response(
 
 
 def recommendations_as_of(
-    as_of: AsOf, queryset: RecommendationQuerySet | None = None, *, accounts: bool = True
+    as_of: AsOf,
+    queryset: RecommendationQuerySet | None = None,
+    *,
+    accounts: bool = True,
+    responses: bool = True,
 ) -> RecommendationQuerySet:
     """Recommendations with how each stood at the end of `as_of.day` (see the module docstring).
 
-    `accounts=False` leaves out the three accounts' annotations, for a page that reads the
-    accounts from the updates it shows (the recommendation page: `accounts.latest_accounts`)."""
+    Building the annotations costs time even where a query does not select them, so callers
+    that never read some leave them out: `accounts=False` the three accounts' (the
+    recommendation page reads the accounts from the updates it shows), `responses=False` the
+    headline response's kind and dates (the figures need only the response clock)."""
     queryset = queryset if queryset is not None else Recommendation.objects.all()
     add_accounts = with_accounts if accounts else (lambda queryset, day=None: queryset)
     day = as_of.day
@@ -164,7 +172,7 @@ def recommendations_as_of(
                 output_field=DateField(),
             ),
         )
-        return add_accounts(with_headline_response(queryset))
+        return add_accounts(with_headline_response(queryset, clock_only=not responses))
 
     queryset = queryset.filter(report__published_on__lte=day)
     updates_then = updates.filter(describes_on__lte=day)

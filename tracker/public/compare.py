@@ -83,7 +83,11 @@ class Comparison:
 
 
 def standings_on(as_of: AsOf) -> dict[int, Standing]:
-    rows = recommendations_as_of(as_of).values_list("pk", "status_then", "is_overdue").order_by()
+    rows = (
+        recommendations_as_of(as_of, accounts=False, responses=False)
+        .values_list("pk", "status_then", "is_overdue")
+        .order_by()
+    )
     return {pk: Standing(status, bool(overdue)) for pk, status, overdue in rows}
 
 

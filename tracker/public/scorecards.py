@@ -146,7 +146,7 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
     # Counted in SQL, grouped by report and the three facts: a few hundred rows at most, and only
     # the annotations a scorecard needs are computed.
     groups = (
-        recommendations_as_of(as_of, queryset)
+        recommendations_as_of(as_of, queryset, responses=False)
         .values(
             "report_id",
             "status_then",
@@ -223,7 +223,7 @@ def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
         updates.values_list("recommendation_id").annotate(latest=Max("describes_on")).order_by()
     )
     rows = (
-        recommendations_as_of(as_of, recommendations)
+        recommendations_as_of(as_of, recommendations, accounts=False, responses=False)
         .values_list("id", "report__published_on", "number", "status_then")
         .order_by()
     )

@@ -91,6 +91,33 @@ def with_as_of(view):
     return wrapper
 
 
+def longest_overdue_ids(as_of: AsOf, limit: int) -> list[int]:
+    """The `limit` recommendations overdue longest: the earliest due date among their overdue
+    deadlines first, then the earlier report, then the lower number.
+
+    The overdue deadlines are read in that order (the partial index on open deadlines' due
+    dates) and the first `limit` distinct recommendations kept: a few rows rather than a
+    grouped scan of every overdue deadline. Where the first rows read hold too few distinct
+    recommendations (many deadlines each), the grouped scan answers instead: two queries at most.
+    """
+    overdue = deadlines_overdue_on(as_of.day, as_of.today).filter(
+        recommendation__report__published_on__lte=as_of.day
+    )
+    order = ("recommendation__report__published_on", "recommendation__number", "recommendation_id")
+    first_rows = overdue.order_by("due_date", *order).values_list("recommendation_id", flat=True)
+    read = list(first_rows[: limit * 4])
+    found = list(dict.fromkeys(read))
+    if len(found) >= limit or len(read) < limit * 4:
+        return found[:limit]
+    grouped = (
+        overdue.values("recommendation_id")
+        .annotate(oldest=Min("due_date"))
+        .order_by("oldest", *order)
+        .values_list("recommendation_id", flat=True)
+    )
+    return list(grouped[:limit])
+
+
 def published_by(as_of: AsOf):
     """The recommendations of the reports published by the day."""
     return Recommendation.objects.filter(report__published_on__lte=as_of.day)
@@ -109,22 +136,13 @@ def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
 @with_as_of
 def home(request):
     as_of: AsOf = request.as_of
-    # The longest-overdue few are picked from the overdue deadlines first (one grouped scan), so
-    # the per-recommendation annotations are computed for those few only, in the same query.
-    longest_overdue = (
-        deadlines_overdue_on(as_of.day, as_of.today)
-        .filter(recommendation__report__published_on__lte=as_of.day)
-        .values("recommendation_id")
-        .annotate(oldest=Min("due_date"))
-        .order_by("oldest", "recommendation__report__published_on", "recommendation__number")
-        .values("recommendation_id")[:OVERDUE_LIST_LENGTH]
-    )
+    longest_overdue = longest_overdue_ids(as_of, OVERDUE_LIST_LENGTH)
     overdue = list(
-        recommendations_as_of(as_of)
+        recommendations_as_of(as_of, accounts=False, responses=False)
         .with_last_checked(as_of.day if as_of.is_past else None)
         .filter(pk__in=longest_overdue)
         .select_related("report")
-        .order_by("oldest_overdue_due", "report__published_on", "number")
+        .order_by("oldest_overdue_due", "report__published_on", "number", "pk")
     )
     leads = lead_owners([r.pk for r in overdue]) if overdue else {}
     for recommendation in overdue:
