@@ -18,7 +18,14 @@ from django.db.models import DateField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.db.models.signals import post_delete, post_save
 
-from tracker.models import Check, Deadline, Recommendation, Response, StatusUpdate
+from tracker.models import (
+    Check,
+    Deadline,
+    Recommendation,
+    Response,
+    StatusUpdate,
+    last_check_subquery,
+)
 
 NO_DATE = Value(datetime.date(1, 1, 1), output_field=DateField())
 
@@ -36,7 +43,7 @@ def _latest(queryset: QuerySet, field: str) -> Subquery:
 
 def latest_check_now() -> Subquery:
     """For an UPDATE of recommendations: the day of each one's latest check."""
-    return _latest(Check.objects.all(), "checked_on")
+    return last_check_subquery()
 
 
 def newest_fact_now() -> NullIf:

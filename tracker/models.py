@@ -361,6 +361,16 @@ class ResponseKind(models.TextChoices):
     AWAITING = "awaiting", "No response yet"
 
 
+def last_check_subquery(on: datetime.date | None = None) -> models.Subquery:
+    """The day of the outer recommendation's latest `Check` (made on or before `on`, when given)."""
+    checks = Check.objects.filter(recommendation=models.OuterRef("pk"))
+    if on is not None:
+        checks = checks.filter(checked_on__lte=on)
+    return models.Subquery(
+        checks.order_by("-checked_on").values("checked_on")[:1], output_field=models.DateField()
+    )
+
+
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
     def with_timeliness(self, on: datetime.date) -> RecommendationQuerySet:
         """Annotate timeliness on a day, computed in SQL from the deadlines (no per-row queries).
@@ -405,16 +415,11 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
     def with_last_checked(self, on: datetime.date | None = None) -> RecommendationQuerySet:
         """Annotate **last checked**, `last_checked_on`: the day of the latest `Check` for new
         developments (made on or before `on`, when given); None when never checked. The one
-        definition of "last checked"."""
-        checks = Check.objects.filter(recommendation=models.OuterRef("pk"))
-        if on is not None:
-            checks = checks.filter(checked_on__lte=on)
-        return self.annotate(
-            last_checked_on=models.Subquery(
-                checks.order_by("-checked_on").values("checked_on")[:1],
-                output_field=models.DateField(),
-            )
-        )
+        definition of "last checked" (`last_check_subquery`); today's (`on` None) is read from
+        `Recommendation.latest_check_on`, which `tracker.fact_dates` keeps by that definition."""
+        if on is None:
+            return self.annotate(last_checked_on=models.F("latest_check_on"))
+        return self.annotate(last_checked_on=last_check_subquery(on))
 
     def silent(self, on: datetime.date, days: int) -> RecommendationQuerySet:
         """**Silent**: overdue on `on` with no published update describing the last `days` days (or

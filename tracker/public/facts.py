@@ -166,8 +166,9 @@ class LinkedRecommendation:
 def recommendation_records(
     as_of: AsOf, recommendations: list[Recommendation]
 ) -> list[RecommendationRecord]:
-    """The rows every one of `recommendations` shows, in five queries whatever their number: the
-    live page fetches one this way, the published view a few hundred at a time."""
+    """The rows every one of `recommendations` shows, in five queries whatever their number (six
+    for a past day, whose last checks are counted then): the live page fetches one this way,
+    the published view a few hundred at a time."""
     ids = [recommendation.pk for recommendation in recommendations]
 
     def by_recommendation(queryset) -> dict[int, list]:
@@ -185,12 +186,13 @@ def recommendation_records(
     )
     deadlines = by_recommendation(Deadline.objects.select_related("organisation", "source"))
     links = links_of(ids)
-    checks = Check.objects.filter(recommendation_id__in=ids)
     if as_of.is_past:
-        checks = checks.filter(checked_on__lte=as_of.day)
-    last_checked = dict(
-        checks.values_list("recommendation_id").annotate(last=Max("checked_on")).order_by()
-    )
+        checks = Check.objects.filter(recommendation_id__in=ids, checked_on__lte=as_of.day)
+        last_checked = dict(
+            checks.values_list("recommendation_id").annotate(last=Max("checked_on")).order_by()
+        )
+    else:  # today's, stored (`tracker.fact_dates`)
+        last_checked = {r.pk: r.latest_check_on for r in recommendations}
     records = []
     for recommendation in recommendations:
         record = RecommendationRecord(
