@@ -13,6 +13,7 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from tests.factories import example_source
+from tracker.intake.merging import LOADED
 from tracker.models import (
     Deadline,
     ImplementationStatus,
@@ -249,6 +250,34 @@ def test_editor_changes_are_not_overwritten(tmp_path, inquiry):
     assert first.ownerships.get(organisation__slug="example-agency").scope == "Editor's scope"
     assert Response.objects.get().summary == "Editor's summary."
     assert Deadline.objects.get(stated_as="by March 2026").met_on == datetime.date(2026, 3, 2)
+
+
+def test_a_reworded_commitment_is_brought_up_to_date_but_a_date_never_is(tmp_path, inquiry):
+    load(write(tmp_path, inquiry))
+    first, second = (
+        Deadline.objects.get(stated_as="by the end of 2025"),
+        Deadline.objects.get(stated_as="by March 2026"),
+    )
+    # An editor's own wording is kept (edited outside the admin, which fixes it once saved).
+    Deadline.objects.filter(pk=second.pk).update(commitment="The editor's wording.")
+    deadlines = inquiry["recommendations"][0]["deadlines"]
+    deadlines[0]["commitment"] = "“We will publish the example plan” (the government's words)"
+    deadlines[1]["commitment"] = "The file's new wording."
+    # A date the file now gives differently is not rewritten.
+    deadlines[0]["due_date"] = datetime.date(2026, 12, 31)
+    deadlines[0]["stated_as"] = "by the end of 2026"
+
+    output = load(write(tmp_path, inquiry))
+
+    assert Deadline.objects.count() == 2
+    first.refresh_from_db()
+    assert first.commitment == "“We will publish the example plan” (the government's words)"
+    assert (first.stated_as, first.due_date) == ("by the end of 2025", datetime.date(2025, 12, 31))
+    assert first.history.filter(history_change_reason=LOADED).exists()
+    assert Deadline.objects.get(pk=second.pk).commitment == "The editor's wording."
+    assert "the deadline 'first' gives another date" in output
+    assert "never rewritten" in output
+    assert "2 deadlines, 0 new, 1 brought up to date" in output
 
 
 def test_a_lead_owner_changed_by_an_editor_is_kept(tmp_path, inquiry):

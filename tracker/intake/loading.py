@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
-from tracker.intake.merging import merge, remember
+from tracker.intake.merging import made_by_a_file, merge, remember
 from tracker.intake.report_schema import (
     FORMAT_VERSION,
     V1_NAMES,
@@ -41,6 +41,7 @@ from tracker.models import (
     Recommendation,
     Report,
     Response,
+    ShippedValues,
     Source,
     StatusUpdate,
 )
@@ -397,7 +398,10 @@ def _response(recommendation, data, organisations, sources, summary) -> None:
         summary.count("responses", False, merge(existing, values))
 
 
-DEADLINE_FIXED = ("commitment", "stated_as", "precision", "due_date")
+# What a deadline promised, by when: never rewritten. A date that moved, or that an earlier file
+# misread, is a new deadline that supersedes the old one. The commitment (what was promised, in the
+# words of the source or a labelled summary) is brought up to date like any other shipped text.
+DEADLINE_FIXED = ("stated_as", "precision", "due_date")
 
 
 def _deadline(recommendation, data: DeadlineData, organisations, sources, by_key, summary):
@@ -407,12 +411,19 @@ def _deadline(recommendation, data: DeadlineData, organisations, sources, by_key
     values["organisation"] = organisations.get(data.organisation)
     values["source"] = sources[data.source]
     values["missed_source"] = sources.get(data.missed_source)
-    existing = recommendation.deadlines.filter(
-        stated_as=data.stated_as, commitment=data.commitment
-    ).first()
+    changeable = {k: v for k, v in values.items() if k not in DEADLINE_FIXED}
+    existing = _shipped_deadline(recommendation, data)
     if existing is not None:
-        changeable = {k: v for k, v in values.items() if k not in DEADLINE_FIXED}
+        if any(getattr(existing, name) != values[name] for name in DEADLINE_FIXED):
+            summary.notes.append(
+                f"{summary.short_name} {recommendation.number}: the deadline '{data.key}' gives "
+                f"another date than the database's '{existing.stated_as}' "
+                f"({existing.due_date:%-d %B %Y}); a deadline's date is never rewritten: add a "
+                "deadline that supersedes it"
+            )
         summary.count("deadlines", False, merge(existing, changeable))
+        if made_by_a_file(existing):
+            remember(existing, {**changeable, "key": data.key})
         return existing
     summary.count("deadlines", True)
     supersedes = by_key.get(data.supersedes) if data.supersedes else None
@@ -426,8 +437,34 @@ def _deadline(recommendation, data: DeadlineData, organisations, sources, by_key
     created = Deadline.objects.create(
         recommendation=recommendation, supersedes=supersedes, **values
     )
-    remember(created, {k: v for k, v in values.items() if k not in DEADLINE_FIXED})
+    remember(created, {**changeable, "key": data.key})
     return created
+
+
+def _shipped_deadline(recommendation, data: DeadlineData) -> Deadline | None:
+    """The deadline a file loaded before for this entry: the one remembered under its key; else
+    (loaded before keys were remembered) the one with the same words and commitment; else the
+    only one a file made with the same stated words, precision and due date (its commitment was
+    reworded since)."""
+    deadlines = recommendation.deadlines.all()
+    remembered = ShippedValues.objects.filter(
+        model=Deadline._meta.label_lower,
+        object_id__in=deadlines.values("pk"),
+        values__key=data.key,
+    ).values_list("object_id", flat=True)
+    if remembered:
+        return deadlines.filter(pk__in=list(remembered)).first()
+    same_words = deadlines.filter(stated_as=data.stated_as, commitment=data.commitment).first()
+    if same_words is not None:
+        return same_words
+    same_date = [
+        deadline
+        for deadline in deadlines.filter(
+            stated_as=data.stated_as, precision=data.precision, due_date=data.due_date
+        )
+        if made_by_a_file(deadline)
+    ]
+    return same_date[0] if len(same_date) == 1 else None
 
 
 def _update(recommendation, data: UpdateData, organisations, sources, summary) -> None:

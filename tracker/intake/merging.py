@@ -61,6 +61,19 @@ def _baseline(instance: models.Model, names) -> dict[str, Any] | None:
     return known
 
 
+def made_by_a_file(instance: models.Model) -> bool:
+    """Whether a report file created this record (an editor's own records are never touched)."""
+    if ShippedValues.objects.filter(model=_label(instance), object_id=instance.pk).exists():
+        return True
+    history = getattr(instance, "history", None)
+    created = (
+        history.filter(history_type="+").order_by("history_date", "history_id").first()
+        if history is not None
+        else None
+    )
+    return created is not None and created.history_user_id is None
+
+
 def merge(
     instance: models.Model,
     values: dict[str, Any],
