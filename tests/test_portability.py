@@ -451,11 +451,13 @@ def test_a_version_1_file_written_before_sources_were_records_imports(frozen, ca
     assert {row.source for row in StatusUpdate.history.filter(state="published")} == {second.source}
     assert register.history.filter(history_user__username="editor").exists()
     assert Check.objects.get().checked_by.username == "editor"
-    # Fields the file predates take their defaults; the headline is recomputed from the ledger.
+    # Fields the file predates take their defaults; the stored facts of today's view (headline,
+    # disputed, freshness dates) are recomputed from the ledger.
     register.refresh_from_db()
     assert register.status == ImplementationStatus.IN_PROGRESS
     assert register.status_account == Account.OWNER
     assert not register.disputed
+    assert register.latest_check_on == datetime.date(2026, 11, 30)
     assert Source.objects.count() == 4
     assert client.get("/reports/example-inquiry/1/").status_code == 200
 
