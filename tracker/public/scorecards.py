@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from tracker.as_of import (
     AsOf,
@@ -20,6 +20,7 @@ from tracker.as_of import (
     recommendations_as_of,
 )
 from tracker.models import (
+    Account,
     ImplementationStatus,
     Organisation,
     Ownership,
@@ -143,11 +144,50 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
     queryset = None
     if len(cards) == 1:
         queryset = Recommendation.objects.filter(report_id=next(iter(cards)))
-    # Counted in SQL, grouped by report and the three facts: a few hundred rows at most, and only
-    # the annotations a scorecard needs are computed.
+    rows = recommendations_as_of(as_of, queryset, responses=False)
+    if as_of.is_past:
+        count_then(cards, rows)
+    else:
+        count_today(cards, rows)
+    return list(cards.values())
+
+
+def count_today(cards: dict[int, Scorecard], rows: QuerySet) -> None:
+    """Today's figures: one row per report, each figure a filtered count. Today's status,
+    account, disagreement and response clock are stored columns, so each filter is cheap."""
+    counts = {
+        "total": Count("id"),
+        "overdue": Count("id", filter=Q(is_overdue=True)),
+        "no_deadline": Count("id", filter=Q(has_deadline=False)),
+        "disputed": Count("id", filter=Q(is_disputed=True)),
+        "response_late": Count("id", filter=Q(is_response_late=True)),
+    }
+    for status in ImplementationStatus:
+        counts[f"status:{status}"] = Count("id", filter=Q(status_then=status))
+    for account in [*Account, None]:
+        counts[f"account:{account or ''}"] = Count(
+            "id",
+            filter=Q(status_then_account=account) if account else Q(status_then_account=None),
+        )
+    for row in rows.values("report_id").annotate(**counts).order_by():
+        card = cards.get(row["report_id"])
+        if card is None:
+            continue
+        for name in ("total", "overdue", "no_deadline", "disputed", "response_late"):
+            setattr(card, name, row[name])
+        for key, count in row.items():
+            kind, _, value = key.partition(":")
+            if count and kind == "status":
+                card.by_status[value] = count
+            elif count and kind == "account":
+                card.by_account[value] = count
+
+
+def count_then(cards: dict[int, Scorecard], rows: QuerySet) -> None:
+    """A past day's figures: grouped by report and the facts, a few thousand rows at most.
+    (There the status and the account are subqueries: filtered counts would repeat them.)"""
     groups = (
-        recommendations_as_of(as_of, queryset, responses=False)
-        .values(
+        rows.values(
             "report_id",
             "status_then",
             "status_then_account",
@@ -172,7 +212,6 @@ def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[
         card.by_account[account] = card.by_account.get(account, 0) + row["count"]
         card.disputed += row["count"] if row["is_disputed"] else 0
         card.response_late += row["count"] if row["is_response_late"] else 0
-    return list(cards.values())
 
 
 # --- Owners --------------------------------------------------------------------------------------
