@@ -62,10 +62,17 @@ def disputed_condition() -> Q:
 
 
 def with_accounts(
-    queryset: QuerySet[Recommendation], day: datetime.date | None = None
+    queryset: QuerySet[Recommendation],
+    day: datetime.date | None = None,
+    *,
+    disputed_only: bool = False,
 ) -> QuerySet[Recommendation]:
     """Today's view (`day` None) reads `is_disputed` from the stored `Recommendation.disputed`:
-    computed per row, the comparison repeats each account's subquery a dozen times."""
+    computed per row, the comparison repeats each account's subquery a dozen times.
+    `disputed_only` leaves out today's three account statuses where only `is_disputed` is read
+    (a past day computes it from them, so keeps them)."""
+    if day is None and disputed_only:
+        return queryset.annotate(is_disputed=F("disputed"))
     annotations = {
         field: Subquery(latest_of_account(account, day).values("status")[:1])
         for account, field in ACCOUNT_FIELDS.items()

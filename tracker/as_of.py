@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import partial
 
 from django.db.models import (
     BooleanField,
@@ -155,11 +156,12 @@ def recommendations_as_of(
     """Recommendations with how each stood at the end of `as_of.day` (see the module docstring).
 
     Building the annotations costs time even where a query does not select them, so callers
-    that never read some leave them out: `accounts=False` the three accounts' (the
-    recommendation page reads the accounts from the updates it shows), `responses=False` the
-    headline response's kind and dates (the figures need only the response clock)."""
+    that never read some leave them out: `accounts=False` today's three account statuses
+    (`is_disputed` stays: the table filters on it, and the recommendation page reads the
+    accounts from the updates it shows), `responses=False` the headline response's kind and
+    dates (the figures need only the response clock)."""
     queryset = queryset if queryset is not None else Recommendation.objects.all()
-    add_accounts = with_accounts if accounts else (lambda queryset, day=None: queryset)
+    add_accounts = partial(with_accounts, disputed_only=not accounts)
     day = as_of.day
     updates = StatusUpdate.objects.published().filter(recommendation=OuterRef("pk"))
     if not as_of.is_past:

@@ -257,7 +257,7 @@ def table_queryset(as_of: AsOf, for_download: bool = False) -> QuerySet:
     """Recommendations with their as-of figures and their lead owner, for the table; for a
     download, also their supporting owners and their published updates' sources (two queries
     for each chunk of rows)."""
-    rows = with_lead_owner(recommendations_as_of(as_of).select_related("report"))
+    rows = with_lead_owner(recommendations_as_of(as_of, accounts=False).select_related("report"))
     if not for_download:
         return rows
     return rows.select_related("text_source").prefetch_related(

@@ -92,7 +92,10 @@ class Renderer:
         `recommendation_badge`) for today."""
         as_of = AsOf(day=today, today=today)
         recommendations = list(
-            recommendations_as_of(as_of).select_related("report").filter(pk__in=ids).order_by("pk")
+            recommendations_as_of(as_of, accounts=False)
+            .select_related("report")
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
         if len(recommendations) != len(set(ids)):
             missing = set(ids) - {recommendation.pk for recommendation in recommendations}
