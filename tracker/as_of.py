@@ -10,7 +10,10 @@ is rebuilt from:
 - overdue: such a deadline fell due before that day;
 - response: the lead owner's latest response given on or before it.
 
-A past day leaves out reports not yet published then. Every queryset returned here carries the
+Only what the public may see is counted (`public()` in `tracker.models`: recommendations and
+updates of published reports), today and on a past day alike: a report an editor has not
+published, or has withdrawn, is left out of every past view too. A past day also leaves out
+reports not yet published then. Every queryset returned here carries the
 same annotations, so the pages, the table, its filters and the API read the same names:
 `status_then`, `status_then_on`, `status_then_account`, `is_overdue`, `oldest_overdue_due`,
 `next_due`, `has_deadline`, `headline_response`, `headline_response_on`, `response_late_since`,
@@ -94,6 +97,8 @@ def parse_as_of(raw: str | None, today: datetime.date | None = None) -> AsOf:
 
 
 # --- Deadlines -----------------------------------------------------------------------------------
+# Of every report: these also serve as subqueries about one (public) recommendation. A caller that
+# lists deadlines for the public adds `.public()`.
 
 
 def deadlines_open_on(day: datetime.date, today: datetime.date) -> QuerySet[Deadline]:
@@ -153,14 +158,15 @@ def recommendations_as_of(
     accounts: bool = True,
     responses: bool = True,
 ) -> RecommendationQuerySet:
-    """Recommendations with how each stood at the end of `as_of.day` (see the module docstring).
+    """The public recommendations (of `queryset`, when given) with how each stood at the end of
+    `as_of.day` (see the module docstring).
 
     Building the annotations costs time even where a query does not select them, so callers
     that never read some leave them out: `accounts=False` today's three account statuses
     (`is_disputed` stays: the table filters on it, and the recommendation page reads the
     accounts from the updates it shows), `responses=False` the headline response's kind and
     dates (the figures need only the response clock)."""
-    queryset = queryset if queryset is not None else Recommendation.objects.all()
+    queryset = (queryset if queryset is not None else Recommendation.objects.all()).public()
     add_accounts = partial(with_accounts, disputed_only=not accounts)
     day = as_of.day
     updates = StatusUpdate.objects.published().filter(recommendation=OuterRef("pk"))
@@ -202,7 +208,9 @@ def recommendations_as_of(
 
 
 def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:
-    updates = StatusUpdate.objects.published()
+    """The updates the public may see (`StatusUpdateQuerySet.public`) describing a day up to
+    `as_of.day`."""
+    updates = StatusUpdate.objects.public()
     if as_of.is_past:
         updates = updates.filter(describes_on__lte=as_of.day)
     return updates

@@ -102,34 +102,24 @@ class Citation:
 def public_citations() -> dict[str, Prefetch]:
     """Prefetches (one query each) of the public records citing each source: published reports'
     wordings, owners, responses and deadlines, and published updates."""
-    published = {"recommendation__report__is_published": True}
     return {
-        "reports": Prefetch("reports", Report.objects.filter(is_published=True)),
+        "reports": Prefetch("reports", Report.objects.public()),
         "recommendation_wordings": Prefetch(
-            "recommendation_wordings",
-            Recommendation.objects.filter(report__is_published=True).select_related("report"),
+            "recommendation_wordings", Recommendation.objects.public().select_related("report")
         ),
         "ownerships": Prefetch(
             "ownerships",
-            Ownership.objects.filter(**published).select_related(
-                "recommendation__report", "organisation"
-            ),
+            Ownership.objects.public().select_related("recommendation__report", "organisation"),
         ),
         "responses": Prefetch(
             "responses",
-            Response.objects.filter(**published).select_related(
-                "recommendation__report", "organisation"
-            ),
+            Response.objects.public().select_related("recommendation__report", "organisation"),
         ),
         "deadlines": Prefetch(
-            "deadlines",
-            Deadline.objects.filter(**published).select_related("recommendation__report"),
+            "deadlines", Deadline.objects.public().select_related("recommendation__report")
         ),
         "updates": Prefetch(
-            "updates",
-            StatusUpdate.objects.published()
-            .filter(**published)
-            .select_related("recommendation__report"),
+            "updates", StatusUpdate.objects.public().select_related("recommendation__report")
         ),
     }
 
@@ -166,12 +156,11 @@ def primary_claim_counts() -> tuple[int, int]:
 
     A claim is a recommendation's wording, a response, a deadline or a published update.
     """
-    published = Q(recommendation__report__is_published=True)
     groups = (
-        Recommendation.objects.filter(report__is_published=True, text_source__isnull=False),
-        Response.objects.filter(published, source__isnull=False),
-        Deadline.objects.filter(published, source__isnull=False),
-        StatusUpdate.objects.published().filter(published),
+        Recommendation.objects.public().filter(text_source__isnull=False),
+        Response.objects.public().filter(source__isnull=False),
+        Deadline.objects.public().filter(source__isnull=False),
+        StatusUpdate.objects.public(),
     )
     kind_field = ("text_source__kind", "source__kind", "source__kind", "source__kind")
     total = primary = 0

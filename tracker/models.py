@@ -76,10 +76,51 @@ def http_url_or_blank(field: str) -> Q:
     )
 
 
+# --- Publicly visible ----------------------------------------------------------------------------
+
+
+def in_published_report(report: str = "") -> Q:
+    """**Publicly visible**: a record is shown to the public (pages, feeds, calendars, badges, the
+    API, downloads, the static site, search and e-mails to subscribers and owners' contacts) only
+    when its report is published (`Report.is_published`). An imported report stays unpublished
+    until an editor publishes it, so a wrong import can be withdrawn.
+
+    `report` is the path from the model to its report ("" for a report itself), so that counts
+    and subqueries over related rows say the same thing. The one definition: every `public()`
+    queryset method below is made from it."""
+    return Q(**{f"{report}__is_published" if report else "is_published": True})
+
+
+class InPublishedReportQuerySet(models.QuerySet):
+    """Rows of a recommendation's ledger (owners, responses, deadlines, checks): public when the
+    recommendation's report is published."""
+
+    report_path = "recommendation__report"
+
+    def public(self):
+        """The rows the public may see (`in_published_report`)."""
+        return self.filter(in_published_report(self.report_path))
+
+
 # --- Sources -------------------------------------------------------------------------------------
 
 
-class SourceManager(models.Manager["Source"]):
+class SourceQuerySet(models.QuerySet["Source"]):
+    def public(self) -> SourceQuerySet:
+        """Sources cited by something the public sees: a published report itself, or the
+        wording, a response, a deadline or a published update of one (drafts and unpublished
+        reports do not count)."""
+        cited = models.OuterRef("pk")
+        return self.filter(
+            models.Exists(Report.objects.public().filter(source=cited))
+            | models.Exists(Recommendation.objects.public().filter(text_source=cited))
+            | models.Exists(Response.objects.public().filter(source=cited))
+            | models.Exists(Deadline.objects.public().filter(source=cited))
+            | models.Exists(StatusUpdate.objects.public().filter(source=cited))
+        )
+
+
+class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
     def get_by_natural_key(self, url: str) -> Source:
         return self.get(url=url)
 
@@ -174,7 +215,17 @@ def editors_note_field() -> models.TextField:
 # --- Reports and organisations -------------------------------------------------------------------
 
 
-class ReportManager(models.Manager["Report"]):
+class ReportQuerySet(models.QuerySet["Report"]):
+    def public(self) -> ReportQuerySet:
+        """Reports an editor has published (`in_published_report`)."""
+        return self.filter(in_published_report())
+
+    def unpublished(self) -> ReportQuerySet:
+        """Reports kept off the public pages: imported and not yet published, or withdrawn."""
+        return self.exclude(in_published_report())
+
+
+class ReportManager(models.Manager.from_queryset(ReportQuerySet)):
     def get_by_natural_key(self, slug: str) -> Report:
         return self.get(slug=slug)
 
@@ -205,8 +256,11 @@ class Report(TimeStampedModel):
     response_due_source = source_field("+", "source of the response date")
     is_published = models.BooleanField(
         default=True,
-        help_text="Untick to keep the report and its recommendations off the public pages, for "
-        "example after an import that still needs checking.",
+        verbose_name="published",
+        help_text="Whether the report and everything in it is on the public pages, feeds, API, "
+        "downloads and e-mails. A report imported from CSV starts unpublished. Set it with the "
+        "report list's actions “Publish selected reports” and “Withdraw selected reports from "
+        "the public pages”.",
     )
     editors_note = editors_note_field()
 
@@ -215,6 +269,7 @@ class Report(TimeStampedModel):
 
     class Meta:
         ordering = ["published_on", "slug"]
+        permissions = [("publish_report", "Can publish and withdraw reports")]
         constraints = [
             models.CheckConstraint(
                 condition=http_url_or_blank("government_response_url"),
@@ -244,7 +299,26 @@ class Report(TimeStampedModel):
         return self.source.url if self.source_id else ""
 
 
-class OrganisationManager(models.Manager["Organisation"]):
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def public(self) -> OrganisationQuerySet:
+        """Organisations the public may see: all but those named only in unpublished reports
+        (as an owner, a respondent or the maker of a promise). One entered on its own, named by
+        no report yet, stays visible as before."""
+        named = models.OuterRef("pk")
+        rows = (
+            Ownership.objects.filter(organisation=named),
+            Response.objects.filter(organisation=named),
+            Deadline.objects.filter(organisation=named),
+        )
+        in_a_published_report = Q()
+        in_any_report = Q()
+        for queryset in rows:
+            in_a_published_report |= models.Exists(queryset.public())
+            in_any_report |= models.Exists(queryset)
+        return self.filter(in_a_published_report | ~in_any_report)
+
+
+class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
     def get_by_natural_key(self, slug: str) -> Organisation:
         return self.get(slug=slug)
 
@@ -372,6 +446,10 @@ def last_check_subquery(on: datetime.date | None = None) -> models.Subquery:
 
 
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
+    def public(self) -> RecommendationQuerySet:
+        """Recommendations of published reports (`in_published_report`)."""
+        return self.filter(in_published_report("report"))
+
     def with_timeliness(self, on: datetime.date) -> RecommendationQuerySet:
         """Annotate timeliness on a day, computed in SQL from the deadlines (no per-row queries).
 
@@ -622,7 +700,7 @@ class Recommendation(TimeStampedModel):
             raise ValidationError({"plain_summary": f"The plain summary is {problem}."})
 
 
-class OwnershipQuerySet(models.QuerySet["Ownership"]):
+class OwnershipQuerySet(InPublishedReportQuerySet):
     def leads(self) -> OwnershipQuerySet:
         """**Lead owners**: the one ownership per recommendation whose role is lead."""
         return self.filter(role=Ownership.Role.LEAD)
@@ -691,6 +769,10 @@ class Ownership(TimeStampedModel):
         return f"{self.organisation} ({self.get_role_display().lower()})"
 
 
+class ResponseQuerySet(InPublishedReportQuerySet):
+    pass
+
+
 class Response(TimeStampedModel):
     """How a government or body answered a recommendation, with its date and source."""
 
@@ -721,6 +803,7 @@ class Response(TimeStampedModel):
     editors_note = editors_note_field()
 
     history = HistoricalRecords()
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["recommendation", "responded_on", "pk"]
@@ -781,7 +864,7 @@ def last_day_of_period_condition() -> Q:
     )
 
 
-class DeadlineQuerySet(models.QuerySet["Deadline"]):
+class DeadlineQuerySet(InPublishedReportQuerySet):
     def known_on(self, day: datetime.date) -> DeadlineQuerySet:
         """Promised on or before `day` (an unknown `promised_on` counts as known from the start)."""
         return self.filter(Q(promised_on__isnull=True) | Q(promised_on__lte=day))
@@ -969,7 +1052,13 @@ class PublishedUpdateError(Exception):
 
 class StatusUpdateQuerySet(models.QuerySet["StatusUpdate"]):
     def published(self) -> StatusUpdateQuerySet:
+        """Published updates (not drafts), whether or not their report is published."""
         return self.filter(state=StatusUpdate.State.PUBLISHED)
+
+    def public(self) -> StatusUpdateQuerySet:
+        """What the public may see: published updates of published reports
+        (`in_published_report`)."""
+        return self.published().filter(in_published_report("recommendation__report"))
 
     def drafts(self) -> StatusUpdateQuerySet:
         return self.filter(state=StatusUpdate.State.DRAFT)
@@ -1202,7 +1291,7 @@ class StatusUpdate(TimeStampedModel):
 # --- Checks and links ----------------------------------------------------------------------------
 
 
-class CheckQuerySet(models.QuerySet["Check"]):
+class CheckQuerySet(InPublishedReportQuerySet):
     def latest_for(self, recommendation: Recommendation) -> Check | None:
         return self.filter(recommendation=recommendation).order_by("-checked_on", "-pk").first()
 
@@ -1273,6 +1362,14 @@ class Check(TimeStampedModel):
         return f"{self.recommendation}: checked {self.checked_on:%d %B %Y}"
 
 
+class RecommendationLinkQuerySet(models.QuerySet["RecommendationLink"]):
+    def public(self) -> RecommendationLinkQuerySet:
+        """Links whose two recommendations are both in published reports."""
+        return self.filter(in_published_report("from_recommendation__report")).filter(
+            in_published_report("to_recommendation__report")
+        )
+
+
 class RecommendationLink(TimeStampedModel):
     """Two recommendations that overlap, linked only where a source states the link."""
 
@@ -1292,6 +1389,7 @@ class RecommendationLink(TimeStampedModel):
     note = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = RecommendationLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["from_recommendation", "to_recommendation"]

@@ -91,10 +91,14 @@ def publish_update(update: StatusUpdate, by=None, at: datetime.datetime | None =
 
 def record_notices_due(update_id: int) -> bool:
     """Inside the publishing transaction: note that the update's notices are due. Only when
-    someone has subscribed at all (loading a report publishes many updates)."""
+    someone has subscribed at all (loading a report publishes many updates), and only when the
+    public may see the update (its report is published): subscribers are never told of an
+    unpublished report."""
     if not Subscription.objects.filter(
         confirmed_at__isnull=False, unsubscribed_at__isnull=True
     ).exists():
+        return False
+    if not StatusUpdate.objects.public().filter(pk=update_id).exists():
         return False
     PendingNotice.objects.get_or_create(update_id=update_id)
     return True

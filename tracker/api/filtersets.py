@@ -69,12 +69,14 @@ class DeadlineState:
 
 class DeadlineFilter(django_filters.FilterSet):
     report = django_filters.ModelChoiceFilter(
-        field_name="recommendation__report", to_field_name="slug", queryset=Report.objects.all()
+        field_name="recommendation__report",
+        to_field_name="slug",
+        queryset=Report.objects.public(),
     )
     owner = django_filters.ModelChoiceFilter(
         field_name="organisation",
         to_field_name="slug",
-        queryset=Organisation.objects.all(),
+        queryset=Organisation.objects.public(),
         label="Who made the promise",
     )
     state = django_filters.ChoiceFilter(method="filter_state", choices=DeadlineState.CHOICES)
@@ -95,12 +97,14 @@ class DeadlineFilter(django_filters.FilterSet):
 
 class StatusUpdateFilter(django_filters.FilterSet):
     report = django_filters.ModelChoiceFilter(
-        field_name="recommendation__report", to_field_name="slug", queryset=Report.objects.all()
+        field_name="recommendation__report",
+        to_field_name="slug",
+        queryset=Report.objects.public(),
     )
     owner = django_filters.ModelChoiceFilter(
         method="filter_owner",
         to_field_name="slug",
-        queryset=Organisation.objects.all(),
+        queryset=Organisation.objects.public(),
         label="Updates about recommendations this organisation owns",
     )
     status = django_filters.ChoiceFilter(choices=ImplementationStatus.choices)

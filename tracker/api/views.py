@@ -1,4 +1,7 @@
-"""Read-only API views: thin viewsets over named queryset methods, constant queries per page."""
+"""Read-only API views: thin viewsets over named queryset methods, constant queries per page.
+
+Every endpoint answers with what the public may see only (`public()` in `tracker.models`):
+nothing of a report an editor has not published, and no draft."""
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
 from django.shortcuts import get_object_or_404
@@ -33,6 +36,7 @@ from tracker.models import (
     Recommendation,
     Report,
     StatusUpdate,
+    in_published_report,
 )
 from tracker.public.filters import RecommendationFilter
 
@@ -139,7 +143,8 @@ class ReportViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
             for status in ImplementationStatus
         }
         return (
-            Report.objects.select_related("source")
+            Report.objects.public()
+            .select_related("source")
             .annotate(
                 recommendation_count=Count("recommendations"),
                 overdue_count=Count("recommendations", filter=Q(recommendations__in=overdue)),
@@ -150,7 +155,7 @@ class ReportViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class OwnerViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
-    """Organisations that own recommendations."""
+    """Organisations that own recommendations (of published reports)."""
 
     serializer_class = OwnerSerializer
     lookup_field = "slug"
@@ -158,12 +163,19 @@ class OwnerViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["name", "slug"]
 
     def get_queryset(self):
-        return Organisation.objects.annotate(
-            lead_count=Count("ownerships", filter=Q(ownerships__role=Ownership.Role.LEAD)),
-            supporting_count=Count(
-                "ownerships", filter=Q(ownerships__role=Ownership.Role.SUPPORTING)
-            ),
-        ).order_by("name")
+        public = in_published_report("ownerships__recommendation__report")
+        return (
+            Organisation.objects.public()
+            .annotate(
+                lead_count=Count(
+                    "ownerships", filter=Q(ownerships__role=Ownership.Role.LEAD) & public
+                ),
+                supporting_count=Count(
+                    "ownerships", filter=Q(ownerships__role=Ownership.Role.SUPPORTING) & public
+                ),
+            )
+            .order_by("name")
+        )
 
 
 @extend_schema_view(
@@ -213,7 +225,8 @@ class DeadlineViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
             return Deadline.objects.none()
         overdue = Deadline.objects.overdue(self.request.as_of.day).values("pk")
         return (
-            Deadline.objects.select_related("recommendation__report", "organisation", "source")
+            Deadline.objects.public()
+            .select_related("recommendation__report", "organisation", "source")
             .select_related("superseded_by")
             .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
             .order_by("due_date", "pk")
@@ -230,7 +243,7 @@ class StatusUpdateViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            StatusUpdate.objects.published()
+            StatusUpdate.objects.public()
             .select_related("recommendation__report", "organisation", "source")
             .order_by("-published_at", "-pk")
         )

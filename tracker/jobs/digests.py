@@ -6,6 +6,12 @@ with its owners, most overdue first; the "silent" list (overdue with no publishe
 `SILENCE_DAYS` days or more); and how many drafts wait for an editor's review.
 
 Facts are as of the day of sending (`send_day`), not the Monday that names the week.
+
+Nothing of a report an editor has not published is in any digest (`public()` in
+`tracker.models`): every item links to a public page, and neither contacts nor oversight
+recipients (who need not be editors) are told of an import still being checked. The oversight
+digest says only how many reports wait to be published, with the link to them in the admin; its
+count of drafts awaiting review counts every draft, as the review queue does.
 """
 
 import datetime
@@ -37,6 +43,7 @@ from tracker.models import (
     Ownership,
     Recommendation,
     RecommendationQuerySet,
+    Report,
     StatusUpdate,
 )
 
@@ -107,6 +114,7 @@ class WeekFacts:
     overdue_once: list[tuple[OverdueItem, list[Organisation]]] = field(default_factory=list)
     drafts_awaiting: int = 0  # drafts waiting for an editor's review
     drafts_from_contacts: int = 0  # of which entered by owners' contacts
+    reports_unpublished: int = 0  # reports kept off the public pages (a count, never their names)
     leads: dict = field(default_factory=dict)  # for editors: leads waiting, failing feeds
     # For oversight: not checked for new developments for CHECK_EVERY_DAYS, longest first.
     unchecked: list[Recommendation] = field(default_factory=list)
@@ -116,22 +124,24 @@ def gather(on: datetime.date) -> WeekFacts:
     facts = WeekFacts(on=on)
     recommendations = {
         rec.pk: rec
-        for rec in Recommendation.objects.with_timeliness(on)
+        for rec in Recommendation.objects.public()
+        .with_timeliness(on)
         .filter(is_overdue=True)
         .with_latest_update()
         .select_related("report")
     }
     first_overdue = {}
-    for deadline in Deadline.objects.overdue(on).order_by("due_date", "pk"):
+    for deadline in Deadline.objects.public().overdue(on).order_by("due_date", "pk"):
         first_overdue.setdefault(deadline.recommendation_id, deadline)
     coming = list(
-        Deadline.objects.open()
+        Deadline.objects.public()
+        .open()
         .filter(due_date__gte=on, due_date__lte=on + lookahead())
         .select_related("recommendation__report")
         .order_by("due_date", "pk")
     )
     owners = defaultdict(list)
-    for ownership in Ownership.objects.select_related("organisation"):
+    for ownership in Ownership.objects.public().select_related("organisation"):
         owners[ownership.recommendation_id].append(ownership.organisation)
         facts.organisations[ownership.organisation_id] = ownership.organisation
 
@@ -155,6 +165,7 @@ def gather(on: datetime.date) -> WeekFacts:
         (item, owners[item.recommendation.pk]) for item in sorted(once.values(), key=worst_first)
     ]
     facts.drafts_awaiting, facts.drafts_from_contacts = drafts_awaiting_review()
+    facts.reports_unpublished = Report.objects.unpublished().count()
 
     upcoming = defaultdict(list)
     for deadline in coming:
@@ -166,7 +177,7 @@ def gather(on: datetime.date) -> WeekFacts:
             upcoming[organisation.pk].append(item)
     facts.coming = dict(upcoming)
     facts.silent = list(
-        Recommendation.objects.silent(on, settings.SILENCE_DAYS).select_related("report")
+        Recommendation.objects.public().silent(on, settings.SILENCE_DAYS).select_related("report")
     )
     facts.leads = leads_for_oversight()
     facts.unchecked = list(unchecked_recommendations(on))
@@ -178,7 +189,8 @@ def unchecked_recommendations(on: datetime.date) -> RecommendationQuerySet:
     `on` (never checked first, then the longest unchecked): the tracker's own freshness."""
     stale_before = on - datetime.timedelta(days=settings.CHECK_EVERY_DAYS)
     return (
-        Recommendation.objects.with_last_checked(on)
+        Recommendation.objects.public()
+        .with_last_checked(on)
         .filter(Q(last_checked_on__isnull=True) | Q(last_checked_on__lt=stale_before))
         .select_related("report")
         .order_by(F("last_checked_on").asc(nulls_first=True), "report__slug", "number")
@@ -244,10 +256,19 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
                 "drafts_from_contacts": facts.drafts_from_contacts,
                 "review_url": absolute_url(reverse("admin:tracker_statusupdate_changelist"))
                 + "?review=awaiting",
+                "reports_unpublished": facts.reports_unpublished,
+                "unpublished_reports_url": absolute_url(reverse("admin:tracker_report_changelist"))
+                + "?is_published__exact=0",
                 **facts.leads,
             }
             has_leads = facts.leads["lead_groups"] or facts.leads["failing_feeds"]
-            has_news = facts.overdue_once or has_leads or facts.drafts_awaiting or facts.unchecked
+            has_news = (
+                facts.overdue_once
+                or has_leads
+                or facts.drafts_awaiting
+                or facts.unchecked
+                or facts.reports_unpublished
+            )
             name = "oversight_digest" if has_news else "digest_empty"
         else:
             kind = EmailLog.Kind.DIGEST

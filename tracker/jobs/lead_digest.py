@@ -1,5 +1,6 @@
 """What the editors' weekly oversight digest says about leads: the leads waiting for review,
-per recommendation, and the watched feeds that are failing."""
+per recommendation (of published reports only, like the rest of the digest), and the watched
+feeds that are failing."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ def leads_for_oversight() -> dict:
     recommendations = {}
     waiting = (
         LeadMatch.objects.filter(lead__state="new")
+        .filter(recommendation__in=Recommendation.objects.public())
         .select_related("lead", "recommendation__report")
         .order_by("lead__published_at", "lead__pk")
     )

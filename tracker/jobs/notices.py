@@ -4,6 +4,11 @@ Publishing (`tracker.updates.publish_update`) writes a PendingNotice in its own 
 outbox), then queues the job after commit. If the broker is down the queueing fails, is logged,
 and publishing still succeeds; the periodic sweep (`send_pending_notices`) sends what is left
 once the broker and workers are back.
+
+Subscribers are told only of what the public may see (`StatusUpdateQuerySet.public`): an update
+of a report an editor has not published, or has withdrawn before its notices went out, is never
+e-mailed (not even once the report is published later; its updates are then on the pages and
+feeds).
 """
 
 import logging
@@ -66,13 +71,15 @@ def subscriptions_for(update: StatusUpdate) -> list[Subscription]:
 
 def send_update_notices(update_id: int) -> SendResult:
     update = (
-        StatusUpdate.objects.published()
+        StatusUpdate.objects.public()
         .select_related("recommendation__report", "organisation", "source")
         .filter(pk=update_id)
         .first()
     )
     if update is None:
-        logger.warning("Update %s is not published; no notices sent.", update_id)
+        logger.warning(
+            "Update %s is not published, or its report is not; no notices sent.", update_id
+        )
         return SendResult()
     by_address: dict[str, list[Subscription]] = {}
     for subscription in subscriptions_for(update):

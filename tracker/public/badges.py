@@ -126,7 +126,9 @@ def recommendation_badge(request, slug: str, number: int) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
     recommendation = get_object_or_404(
-        Recommendation.objects.select_related("report"), report__slug=slug, number=number
+        Recommendation.objects.public().select_related("report"),
+        report__slug=slug,
+        number=number,
     )
     today = timezone.localdate()
     return svg_response(recommendation_status_badge(recommendation, today), today)
@@ -168,7 +170,7 @@ def report_badge(request, slug: str) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
     report = get_object_or_404(
-        Report.objects.annotate(
+        Report.objects.public().annotate(
             **{
                 str(status): Count("recommendations", filter=Q(recommendations__status=status))
                 for status in STATUS_ORDER

@@ -1,7 +1,8 @@
 """Open deadlines as an iCalendar feed people can subscribe to: `/deadlines.ics`.
 
-One all-day event per open deadline (neither met, withdrawn nor superseded) on its due date, with a
-UID that stays the same for as long as the deadline does, so calendars update it in place.
+One all-day event per open deadline (neither met, withdrawn nor superseded) of a published report,
+on its due date, with a UID that stays the same for as long as the deadline does, so calendars
+update it in place.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ FOLD_OCTETS = 74  # icalendar folds lines longer than this (RFC 5545: 75 octets 
 def open_deadlines(on: datetime.date) -> QuerySet[Deadline]:
     overdue = Deadline.objects.overdue(on).values("pk")
     return (
-        Deadline.objects.open()
+        Deadline.objects.public()
+        .open()
         .select_related("recommendation__report", "organisation", "source")
         .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
         .order_by("due_date", "pk")
@@ -161,7 +163,7 @@ def deadlines_calendar(request) -> HttpResponse:
 def report_deadlines_calendar(request, slug: str) -> HttpResponse:
     if refused := refuse_query(request):
         return refused
-    report = get_object_or_404(Report, slug=slug)
+    report = get_object_or_404(Report.objects.public(), slug=slug)
     today = timezone.localdate()
     deadlines = open_deadlines(today).filter(recommendation__report=report)
     body = build_calendar(report_calendar_name(report), deadlines, request, today)

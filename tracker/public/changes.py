@@ -20,7 +20,8 @@ met, dropped or reported missed by the last change of their row (`updated_at`). 
 on the day their report was first loaded are counted apart, as that report's initial load: they
 are the record catching up with the past, not news.
 
-Drafts are never changes. A fixed number of queries, whatever the number of changes.
+Drafts are never changes, and nothing of an unpublished report is (`public()` in
+`tracker.models`). A fixed number of queries, whatever the number of changes.
 """
 
 from __future__ import annotations
@@ -118,14 +119,12 @@ def _between(field: str, since: datetime.date, until: datetime.date, moment: boo
 
 def _updates_in(since: datetime.date, until: datetime.date, basis: str):
     if basis == Basis.HAPPENED:
-        return StatusUpdate.objects.published().filter(
-            _between("describes_on", since, until, False)
-        )
-    return StatusUpdate.objects.published().filter(_between("published_at", since, until, True))
+        return StatusUpdate.objects.public().filter(_between("describes_on", since, until, False))
+    return StatusUpdate.objects.public().filter(_between("published_at", since, until, True))
 
 
 def _responses_in(since: datetime.date, until: datetime.date, basis: str):
-    given = Response.objects.exclude(kind=ResponseKind.AWAITING)
+    given = Response.objects.public().exclude(kind=ResponseKind.AWAITING)
     if basis == Basis.HAPPENED:
         return given.filter(_between("responded_on", since, until, False))
     return given.filter(_between("created_at", since, until, True))
@@ -133,8 +132,9 @@ def _responses_in(since: datetime.date, until: datetime.date, basis: str):
 
 def _deadlines_in(since: datetime.date, until: datetime.date, basis: str):
     """Deadlines with a change in the period (a superset: `deadline_kinds` says which)."""
+    deadlines = Deadline.objects.public()
     if basis == Basis.RECORDED:
-        return Deadline.objects.filter(
+        return deadlines.filter(
             _between("created_at", since, until, True)
             | (
                 _between("updated_at", since, until, True)
@@ -147,7 +147,7 @@ def _deadlines_in(since: datetime.date, until: datetime.date, basis: str):
         )
     # A deadline falls past due the day after it is due, so those due in [since - 1, until - 1].
     fell_due = Q(due_date__gte=since - ONE_DAY, due_date__lt=until)
-    return Deadline.objects.filter(
+    return deadlines.filter(
         _between("promised_on", since, until, False)
         | _between("met_on", since, until, False)
         | _between("withdrawn_on", since, until, False)

@@ -114,7 +114,7 @@ def compare(first: datetime.date, second: datetime.date, today: datetime.date) -
         if was_late and not now.is_overdue:
             moved["not_late"].append((pk, then, now))
     ids = {pk for rows in moved.values() for pk, *_ in rows}
-    recommendations = Recommendation.objects.select_related("report").in_bulk(ids)
+    recommendations = Recommendation.objects.public().select_related("report").in_bulk(ids)
 
     def listed(rows) -> list[Moved]:
         items = [Moved(recommendations[pk], then, now) for pk, then, now in rows]
@@ -136,7 +136,8 @@ def compare(first: datetime.date, second: datetime.date, today: datetime.date) -
         comparison.deadlines = happened.merged(DEADLINE_KINDS)
         comparison.updates = happened.merged(["update", "correction"])
         comparison.checks = list(
-            Check.objects.filter(checked_on__gt=first, checked_on__lte=second)
+            Check.objects.public()
+            .filter(checked_on__gt=first, checked_on__lte=second)
             .select_related("recommendation__report")
             .order_by("-checked_on", "-pk")
         )

@@ -220,11 +220,14 @@ INVERSE_RELATIONS = {
 
 def links_of(ids: list[int]) -> dict[int, list[LinkedRecommendation]]:
     """Each recommendation's links, both ways, with the other side's report and current status:
-    one query whatever their number."""
+    one query whatever their number. A link to a recommendation of an unpublished report is left
+    out (`RecommendationLinkQuerySet.public`)."""
     grouped: dict[int, list[LinkedRecommendation]] = defaultdict(list)
-    links = RecommendationLink.objects.filter(
-        Q(from_recommendation_id__in=ids) | Q(to_recommendation_id__in=ids)
-    ).select_related("from_recommendation__report", "to_recommendation__report", "source")
+    links = (
+        RecommendationLink.objects.public()
+        .filter(Q(from_recommendation_id__in=ids) | Q(to_recommendation_id__in=ids))
+        .select_related("from_recommendation__report", "to_recommendation__report", "source")
+    )
     for link in links:
         if link.from_recommendation_id in ids:
             grouped[link.from_recommendation_id].append(

@@ -1,7 +1,7 @@
 """Atom feeds: published status updates (all, per report, per recommendation) and changes.
 
-Only published updates appear. Each feed states the day its data is as of in its subtitle and in
-an `X-Data-As-Of` header.
+Only published updates of published reports appear (`StatusUpdateQuerySet.public`). Each feed
+states the day its data is as of in its subtitle and in an `X-Data-As-Of` header.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class UpdatesFeed(BaseFeed):
 
     def updates(self):
         return (
-            StatusUpdate.objects.published()
+            StatusUpdate.objects.public()
             .select_related("recommendation__report", "organisation", "corrects", "source")
             .order_by("-published_at", "-pk")  # as `newest_published_first`
         )
@@ -137,7 +137,7 @@ class UpdatesFeed(BaseFeed):
 
 class ReportUpdatesFeed(UpdatesFeed):
     def get_object(self, request, slug: str) -> Report:
-        return get_object_or_404(Report, slug=slug)
+        return get_object_or_404(Report.objects.public(), slug=slug)
 
     def title(self, report: Report) -> str:
         return f"{report.short_name}: published updates"
@@ -152,7 +152,9 @@ class ReportUpdatesFeed(UpdatesFeed):
 class RecommendationUpdatesFeed(UpdatesFeed):
     def get_object(self, request, slug: str, number: int) -> Recommendation:
         return get_object_or_404(
-            Recommendation.objects.select_related("report"), report__slug=slug, number=number
+            Recommendation.objects.public().select_related("report"),
+            report__slug=slug,
+            number=number,
         )
 
     def title(self, recommendation: Recommendation) -> str:

@@ -118,9 +118,9 @@ class RecommendationFilter(django_filters.FilterSet):
         field_name="report",
         to_field_name="slug",
         # Only what the options show (the report's short name) and what a choice is found by.
-        queryset=Report.objects.only("slug", "short_name", "published_on").order_by(
-            "published_on", "slug"
-        ),
+        queryset=Report.objects.public()
+        .only("slug", "short_name", "published_on")
+        .order_by("published_on", "slug"),
         empty_label="All reports",
         label="Report",
         widget=PlainSelect,
@@ -128,9 +128,10 @@ class RecommendationFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(
         method="filter_owner",
         to_field_name="slug",
-        # Organisations that own something: a semi-join, not a DISTINCT over every ownership.
+        # Organisations that own something public: a semi-join, not a DISTINCT over every
+        # ownership.
         queryset=Organisation.objects.filter(
-            Exists(Ownership.objects.filter(organisation=OuterRef("pk")))
+            Exists(Ownership.objects.public().filter(organisation=OuterRef("pk")))
         )
         .only("slug", "name")
         .order_by("name"),

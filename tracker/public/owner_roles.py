@@ -55,11 +55,12 @@ class OwnedRecommendation:
 
 
 def owned_recommendations(organisation: Organisation, as_of: AsOf) -> list[OwnedRecommendation]:
-    """Each recommendation `organisation` owns (in published reports out by `as_of`), in the
+    """Each public recommendation `organisation` owns (in published reports out by `as_of`), in the
     reports' order, with its role, its latest update about its own part, and its open deadlines
     (its own and those set for the whole recommendation)."""
     ownerships = list(
-        Ownership.objects.filter(
+        Ownership.objects.public()
+        .filter(
             organisation=organisation,
             recommendation__report__published_on__lte=as_of.day,
         )

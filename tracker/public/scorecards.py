@@ -132,9 +132,9 @@ def most_overdue(cards: list[Scorecard], limit: int) -> list[Scorecard]:
 
 
 def report_scorecards(as_of: AsOf, reports: list[Report] | None = None) -> list[Scorecard]:
-    """A scorecard per report (reports published after the day are left out)."""
+    """A scorecard per public report (reports published after the day are left out)."""
     if reports is None:
-        reports = list(Report.objects.filter(published_on__lte=as_of.day))
+        reports = list(Report.objects.public().filter(published_on__lte=as_of.day))
     cards = {
         report.pk: Scorecard(
             report=report, days_since_published=(as_of.day - report.published_on).days
@@ -248,8 +248,8 @@ def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
     """Per recommendation of a report published by the day (or of those given), in three queries:
     the recommendations, their overdue deadlines and their latest updates, each read once."""
     day = as_of.day
-    recommendations = Recommendation.objects.filter(report__published_on__lte=day)
-    overdue = deadlines_overdue_on(day, as_of.today)
+    recommendations = Recommendation.objects.public().filter(report__published_on__lte=day)
+    overdue = deadlines_overdue_on(day, as_of.today).public()
     updates = published_updates_as_of(as_of)
     if recommendation_ids is not None:
         recommendations = recommendations.filter(pk__in=recommendation_ids)
@@ -283,13 +283,21 @@ def owner_records(
     `standing` is `standings(as_of)` when the caller has it already.
     """
     day = as_of.day
-    ownerships = Ownership.objects.values_list("organisation_id", "recommendation_id", "role")
+    ownerships = Ownership.objects.public().values_list(
+        "organisation_id", "recommendation_id", "role"
+    )
     moved = superseded_exists(as_known_on=day if as_of.is_past else None)
-    deadlines = deadlines_known_on(day, as_of.today).filter(
-        recommendation__report__published_on__lte=day
+    deadlines = (
+        deadlines_known_on(day, as_of.today)
+        .public()
+        .filter(recommendation__report__published_on__lte=day)
     )
     if organisations is not None:
-        owned = Ownership.objects.filter(organisation__in=organisations).values("recommendation")
+        owned = (
+            Ownership.objects.public()
+            .filter(organisation__in=organisations)
+            .values("recommendation")
+        )
         ownerships = ownerships.filter(organisation__in=organisations)
         deadlines = deadlines.filter(
             Q(organisation__in=organisations) | Q(recommendation__in=owned)

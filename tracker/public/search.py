@@ -107,14 +107,14 @@ def site_search(query: str) -> SearchResults:
         return SearchResults(query, [])
     match = _full_text if connection.vendor == "postgresql" else _substring
     reports = match(
-        Report.objects.filter(is_published=True),
+        Report.objects.public(),
         REPORT_VECTOR,
         ["short_name", "title", "alternative_names", "chair", "summary"],
         query,
     ).order_by("-rank", "-published_on", "slug")
     recommendations = (
         match(
-            Recommendation.objects.filter(report__is_published=True),
+            Recommendation.objects.public(),
             STORED,
             ["title", "plain_summary", "text"],
             query,
@@ -123,14 +123,16 @@ def site_search(query: str) -> SearchResults:
         .order_by("-rank", "report__published_on", "report__slug", "number")
     )
     owners = match(
-        Organisation.objects.filter(Exists(Ownership.objects.filter(organisation=OuterRef("pk")))),
+        Organisation.objects.filter(
+            Exists(Ownership.objects.public().filter(organisation=OuterRef("pk")))
+        ),
         OWNER_VECTOR,
         ["name"],
         query,
     ).order_by("-rank", "name")
     updates = (
         match(
-            StatusUpdate.objects.published().filter(recommendation__report__is_published=True),
+            StatusUpdate.objects.public(),
             STORED,
             ["summary"],
             query,

@@ -1,31 +1,18 @@
 """The public list of sources: every document the tracker cites, with what cites it."""
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import render
 
 from tracker.citations import citations_of, primary_claim_counts, with_public_citations
-from tracker.models import Deadline, Recommendation, Report, Response, Source, StatusUpdate
+from tracker.models import Source
 from tracker.public.query_params import takes_query
-
-
-def cited_publicly():
-    """Sources cited by something shown on a public page (not only by drafts)."""
-    published = Q(recommendation__report__is_published=True)
-    return Source.objects.filter(
-        Exists(Report.objects.filter(source=OuterRef("pk"), is_published=True))
-        | Exists(
-            Recommendation.objects.filter(text_source=OuterRef("pk"), report__is_published=True)
-        )
-        | Exists(Response.objects.filter(published, source=OuterRef("pk")))
-        | Exists(Deadline.objects.filter(published, source=OuterRef("pk")))
-        | Exists(StatusUpdate.objects.published().filter(published, source=OuterRef("pk")))
-    )
 
 
 @takes_query()
 def sources_page(request):
-    sources = list(with_public_citations(cited_publicly()).order_by("kind", "publisher", "title"))
+    sources = list(
+        with_public_citations(Source.objects.public()).order_by("kind", "publisher", "title")
+    )
     rows = [(source, citations_of(source)) for source in sources]
     return render(
         request,

@@ -32,19 +32,21 @@ class SubscribeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def subscribe_recommendation(request, slug: str, number: int):
     recommendation = get_object_or_404(
-        Recommendation.objects.select_related("report"), report__slug=slug, number=number
+        Recommendation.objects.public().select_related("report"),
+        report__slug=slug,
+        number=number,
     )
     return _subscribe(request, recommendation)
 
 
 @require_http_methods(["GET", "POST"])
 def subscribe_report(request, slug: str):
-    return _subscribe(request, get_object_or_404(Report, slug=slug))
+    return _subscribe(request, get_object_or_404(Report.objects.public(), slug=slug))
 
 
 @require_http_methods(["GET", "POST"])
 def subscribe_owner(request, slug: str):
-    return _subscribe(request, get_object_or_404(Organisation, slug=slug))
+    return _subscribe(request, get_object_or_404(Organisation.objects.public(), slug=slug))
 
 
 def _subscribe(request, subject: Model):

@@ -100,8 +100,10 @@ def longest_overdue_ids(as_of: AsOf, limit: int) -> list[int]:
     grouped scan of every overdue deadline. Where the first rows read hold too few distinct
     recommendations (many deadlines each), the grouped scan answers instead: two queries at most.
     """
-    overdue = deadlines_overdue_on(as_of.day, as_of.today).filter(
-        recommendation__report__published_on__lte=as_of.day
+    overdue = (
+        deadlines_overdue_on(as_of.day, as_of.today)
+        .public()
+        .filter(recommendation__report__published_on__lte=as_of.day)
     )
     order = ("recommendation__report__published_on", "recommendation__number", "recommendation_id")
     first_rows = overdue.order_by("due_date", *order).values_list("recommendation_id", flat=True)
@@ -119,8 +121,8 @@ def longest_overdue_ids(as_of: AsOf, limit: int) -> list[int]:
 
 
 def published_by(as_of: AsOf):
-    """The recommendations of the reports published by the day."""
-    return Recommendation.objects.filter(report__published_on__lte=as_of.day)
+    """The public recommendations of the reports published by the day."""
+    return Recommendation.objects.public().filter(report__published_on__lte=as_of.day)
 
 
 def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
@@ -293,7 +295,7 @@ def _unpaginated_table(request, rows, as_of: AsOf) -> RecommendationTable:
 @with_as_of
 def report_detail(request, slug: str):
     as_of: AsOf = request.as_of
-    report = get_object_or_404(Report, slug=slug)
+    report = get_object_or_404(Report.objects.public(), slug=slug)
     if report.published_on > as_of.day:
         raise Http404("This report had not been published on that date.")
     (scorecard,) = report_scorecards(as_of, [report])
@@ -343,7 +345,7 @@ def owner_list(request):
     standing = standings(as_of)
     silent, silent_total = [], 0
     if not as_of.is_past:
-        silent_all = Recommendation.objects.silent(as_of.day, settings.SILENCE_DAYS)
+        silent_all = Recommendation.objects.public().silent(as_of.day, settings.SILENCE_DAYS)
         silent = list(silent_all.select_related("report")[:SILENT_LIST_LENGTH])
         silent_total = len(silent) if len(silent) < SILENT_LIST_LENGTH else silent_all.count()
     leads = lead_owners([r.pk for r in silent]) if silent else {}
@@ -380,7 +382,7 @@ def owner_list(request):
 @with_as_of
 def owner_detail(request, slug: str):
     as_of: AsOf = request.as_of
-    organisation = get_object_or_404(Organisation, slug=slug)
+    organisation = get_object_or_404(Organisation.objects.public(), slug=slug)
     (record,) = owner_records(as_of, [organisation])
     owned = table_queryset(as_of).filter(
         pk__in=organisation.ownerships.values("recommendation"),
@@ -533,8 +535,8 @@ def data(request):
             "updates_feed_length": feeds.FEED_LENGTH,
             "changes_feed_length": feeds.CHANGES_FEED_LENGTH,
             "changes_feed_days": feeds.DEFAULT_CHANGE_DAYS,
-            "reports": Report.objects.filter(is_published=True).only("slug", "short_name", "title"),
-            "latest_publication": StatusUpdate.objects.published()
+            "reports": Report.objects.public().only("slug", "short_name", "title"),
+            "latest_publication": StatusUpdate.objects.public()
             .order_by("-published_at")
             .values_list("published_at", flat=True)
             .first(),

@@ -1,5 +1,9 @@
 """The site's plan: every URL a build renders, the file that holds it, and which recommendation
-shows on which files (so an incremental build knows what to re-render)."""
+shows on which files (so an incremental build knows what to re-render).
+
+Only what the public may see is planned (`public()` in `tracker.models`): a report an editor has
+not published, its recommendations and the organisations named only in it have no file. Publishing
+or withdrawing a report changes the plan's shape, so the next build is a full one."""
 
 from __future__ import annotations
 
@@ -109,9 +113,11 @@ class SitePlan:
     @classmethod
     def from_database(cls, today: datetime.date) -> SitePlan:
         owners: dict[int, list[str]] = defaultdict(list)
-        for recommendation_id, slug in Ownership.objects.values_list(
-            "recommendation_id", "organisation__slug"
-        ).order_by("organisation__slug"):
+        for recommendation_id, slug in (
+            Ownership.objects.public()
+            .values_list("recommendation_id", "organisation__slug")
+            .order_by("organisation__slug")
+        ):
             owners[recommendation_id].append(slug)
         per_page = RecommendationListView.paginate_by
         order = table_queryset(AsOf(day=today, today=today)).values_list(
@@ -119,8 +125,8 @@ class SitePlan:
         )
         return cls(
             today=today,
-            reports=dict(Report.objects.values_list("pk", "slug")),
-            organisations=dict(Organisation.objects.values_list("pk", "slug")),
+            reports=dict(Report.objects.public().values_list("pk", "slug")),
+            organisations=dict(Organisation.objects.public().values_list("pk", "slug")),
             recommendations={
                 pk: RecommendationEntry(slug, number, owners[pk], position // per_page + 1)
                 for position, (pk, slug, number) in enumerate(order)
@@ -220,9 +226,10 @@ def recommendation_urls(slug: str, number: int) -> list[str]:
 
 
 def fingerprints() -> dict[int, str]:
-    """A digest per recommendation of everything its own page shows that editors can change, as
-    `<everything but deadlines>:<deadlines>`, so a change to the calendars can be told apart.
-    One grouped query per table: each reads its table once, whatever the number of rows."""
+    """A digest per public recommendation of everything its own page shows that editors can
+    change, as `<everything but deadlines>:<deadlines>`, so a change to the calendars can be told
+    apart. One grouped query per table: each reads its table once, whatever the number of rows.
+    A recommendation of an unpublished report has none: changing it rebuilds nothing."""
 
     def per_recommendation(queryset, stamp: str = "updated_at") -> dict[int, tuple]:
         rows = queryset.order_by().values("recommendation").annotate(n=Count("pk"), at=Max(stamp))
@@ -243,5 +250,5 @@ def fingerprints() -> dict[int, str]:
         others = digest((updated_at, *(part.get(pk) for part in ledger)))
         return f"{others}:{digest(deadlines.get(pk))}"
 
-    own_rows = Recommendation.objects.order_by().values_list("pk", "updated_at")
+    own_rows = Recommendation.objects.public().order_by().values_list("pk", "updated_at")
     return {pk: fingerprint(pk, updated_at) for pk, updated_at in own_rows}

@@ -199,14 +199,16 @@ class TablePages:
                 for owner in entry.owners if entry else []:
                     self.rows_by_owner[owner].append(row)
         report_pages = [slug for kind, slug in kinds if kind == "report_detail"]
-        self.reports = {r.slug: r for r in Report.objects.filter(slug__in=report_pages)}
+        self.reports = {r.slug: r for r in Report.objects.public().filter(slug__in=report_pages)}
         published = [r for r in self.reports.values() if r.published_on <= self.as_of.day]
         self.scorecards = (
             {card.report.slug: card for card in report_scorecards(self.as_of, published)}
             if published
             else {}
         )
-        self.organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=owners)}
+        self.organisations = {
+            o.slug: o for o in Organisation.objects.public().filter(slug__in=owners)
+        }
         self.owner_records = (
             {
                 record.organisation.slug: record
@@ -286,7 +288,8 @@ class Calendars:
         for deadline in self.deadlines:
             self.by_report[deadline.recommendation.report.slug].append(self._events[deadline.pk])
         self.reports = {
-            report.slug: report for report in Report.objects.filter(slug__in=self.slugs.values())
+            report.slug: report
+            for report in Report.objects.public().filter(slug__in=self.slugs.values())
         }
 
     def render(self, url: str) -> bytes:
