@@ -41,8 +41,10 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.public.headlines import with_headlines
+from tracker.reports import set_reports_published
 
 PUBLISH_PERMISSION = "tracker.publish_statusupdate"
+PUBLISH_REPORT_PERMISSION = "tracker.publish_report"
 
 
 def can_publish(request) -> bool:
@@ -98,12 +100,27 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
 # --- Reports, organisations, contacts ------------------------------------------------------------
 
 
+def _names(reports) -> str:
+    return ", ".join(f"{report.short_name} ({report.slug})" for report in reports)
+
+
 @admin.register(Report)
 class ReportAdmin(SimpleHistoryAdmin):
-    list_display = ["short_name", "title", "published_on", "recommendation_count"]
+    list_display = [
+        "short_name",
+        "title",
+        "published_on",
+        "recommendation_count",
+        "on_public_pages",
+    ]
+    list_filter = ["is_published"]
     search_fields = ["slug", "title", "short_name"]
     autocomplete_fields = ["source", "response_due_source"]
     prepopulated_fields = {"slug": ["short_name"]}
+    # Published and withdrawn with the actions below, never with a form's tick box: each action
+    # is kept in the history and rebuilds the public view at once (`tracker.reports`).
+    readonly_fields = ["is_published"]
+    actions = ["publish_selected_reports", "withdraw_selected_reports"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(recommendation_count=Count("recommendations"))
@@ -111,6 +128,56 @@ class ReportAdmin(SimpleHistoryAdmin):
     @admin.display(description="Recommendations", ordering="recommendation_count")
     def recommendation_count(self, obj):
         return obj.recommendation_count
+
+    @admin.display(description="On the public pages", ordering="is_published")
+    def on_public_pages(self, obj):
+        if obj.is_published:
+            return "Published"
+        return format_html("<strong>{}</strong>", "Not published")
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm(PUBLISH_REPORT_PERMISSION)
+
+    @admin.action(description="Publish selected reports", permissions=["publish"])
+    def publish_selected_reports(self, request, queryset):
+        reports = list(queryset)
+        changed = set_reports_published(reports, True, by=request.user)
+        if changed:
+            self.message_user(
+                request,
+                f"Published {len(changed)} report(s): {_names(changed)}. They and everything in "
+                "them are on the public pages, feeds, calendars, API and downloads now; the "
+                "published site is being rebuilt. Subscribers are not e-mailed about it.",
+                messages.SUCCESS,
+            )
+        if unchanged := [r for r in reports if r not in changed]:
+            self.message_user(
+                request,
+                f"Already published, left as they were: {_names(unchanged)}.",
+                messages.INFO,
+            )
+
+    @admin.action(
+        description="Withdraw selected reports from the public pages", permissions=["publish"]
+    )
+    def withdraw_selected_reports(self, request, queryset):
+        reports = list(queryset)
+        changed = set_reports_published(reports, False, by=request.user)
+        if changed:
+            self.message_user(
+                request,
+                f"Withdrew {len(changed)} report(s) from the public pages: {_names(changed)}. "
+                "Nothing of them is on a public page, feed, calendar, badge, API answer, "
+                "download or e-mail now; the published site is being rebuilt. Publish them "
+                "again when they are ready.",
+                messages.SUCCESS,
+            )
+        if unchanged := [r for r in reports if r not in changed]:
+            self.message_user(
+                request,
+                f"Not published already, left as they were: {_names(unchanged)}.",
+                messages.INFO,
+            )
 
     def get_urls(self):
         return [

@@ -8,7 +8,7 @@ OWNER_CONTACTS = "Owner contacts"
 # Editors do all the data entry. They never delete the ledger's facts: published updates are
 # append-only (the model refuses), deadlines are superseded, not deleted.
 EDITOR_PERMISSIONS = {
-    "report": ["view", "add", "change"],
+    "report": ["view", "add", "change", "publish"],
     "organisation": ["view", "add", "change"],
     "contact": ["view", "add", "change", "delete"],
     "recommendation": ["view", "add", "change"],

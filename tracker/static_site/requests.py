@@ -1,5 +1,5 @@
-"""Asking for a build: after a status update is published or a check is recorded (debounced), and
-after the snapshot.
+"""Asking for a build: after a status update is published or a check is recorded (debounced),
+after the snapshot, and at once after an editor publishes or withdraws a report.
 
 The jobs only refresh a built site that `build_site` made from this database, so a test run or
 another database never overwrites it, and nothing is built until someone has built once by hand.
@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 
 from tracker.enqueue import task_named
 from tracker.models import Check
+from tracker.reports import report_publication_changed
 from tracker.static_site.folders import BuildError, current_build, database_name, read_manifest
 from tracker.updates import update_published
 
@@ -79,9 +80,18 @@ def request_build_after_commit(sender, **kwargs) -> None:
         transaction.on_commit(request_build, robust=True)
 
 
+def request_full_build_after_commit(sender, **kwargs) -> None:
+    """Receiver of `report_publication_changed`: a whole report appears or disappears, so the
+    whole site is rebuilt at once (not debounced), once the change commits."""
+    transaction.on_commit(request_full_build, robust=True)
+
+
 def connect_build_requests() -> None:
     update_published.connect(request_build_after_commit, dispatch_uid="static-site-build-request")
     post_save.connect(request_build_after_commit, sender=Check, dispatch_uid="static-site-check")
     post_delete.connect(
         request_build_after_commit, sender=Check, dispatch_uid="static-site-check-deleted"
+    )
+    report_publication_changed.connect(
+        request_full_build_after_commit, dispatch_uid="static-site-report-publication"
     )
