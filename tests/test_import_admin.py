@@ -135,7 +135,10 @@ def test_upload_preview_then_confirm_writes_the_inquiry(client, editor):
         reverse(IMPORT_URL), {"signed_content": preview.context["signed_content"]}, follow=True
     )
 
-    assert confirm.redirect_chain[-1][0] == reverse("admin:tracker_report_changelist")
+    # To the list of the reports imported, where they say "Not published".
+    assert confirm.redirect_chain[-1][0] == (
+        reverse("admin:tracker_report_changelist") + "?slug__in=admin-test-inquiry"
+    )
     assert "Imported 2 recommendation(s) into admin-test-inquiry" in confirm.content.decode()
     report = Report.objects.get(slug="admin-test-inquiry")
     assert list(report.recommendations.values_list("number", flat=True)) == [1, 2]

@@ -422,14 +422,19 @@ def test_command_imports_and_lists_what_it_created(tmp_path):
     call_command("import_recommendations", write(tmp_path, csv_bytes([row()])), stdout=out)
 
     output = out.getvalue()
-    assert "Report test-import-inquiry: Test import inquiry: final report (new report)" in output
+    assert (
+        "Report test-import-inquiry: Test import inquiry: final report "
+        "(new report, not published until an editor publishes it)"
+    ) in output
     assert (
         "recommendation 1: Publish an example plan [verbatim]; owners: Example Department (lead);"
         " response: accepted"
     ) in output
     assert "New organisation: Example Department (example-department)" in output
     assert "Imported" in output
+    assert "The new report(s) are not published" in output
     assert Recommendation.objects.count() == 1
+    assert not Report.objects.get(slug="test-import-inquiry").is_published
 
 
 def test_command_dry_run_writes_nothing(tmp_path):

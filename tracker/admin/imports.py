@@ -2,7 +2,9 @@
 
 `inquiry_import` is the page that imports a new inquiry: upload, preview, confirm. The preview
 writes nothing. The checked file travels to the confirm step inside a signed form field (tied to
-the user and valid for an hour), and is checked again before anything is written.
+the user and valid for an hour), and is checked again before anything is written. A new report is
+written unpublished: the confirmation leads to the list of the reports imported, which says
+"Not published" and holds the action that publishes them (`ReportAdmin`).
 
 `SpreadsheetImportExportMixin` gives a model admin django-import-export's own upload, preview and
 confirm steps (and export), in the two formats editors use: CSV and XLSX.
@@ -17,6 +19,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -151,7 +156,39 @@ def _confirm(request):
         f"{len(plan.new_organisations)} new organisation(s), {plan.ownership_count} ownership(s) "
         f"and {plan.response_count} response(s).",
     )
-    return redirect("admin:tracker_report_changelist")
+    _say_what_is_public(request, plan)
+    changelist = reverse("admin:tracker_report_changelist")
+    slugs = ",".join(report.slug for report in plan.reports)
+    return redirect(f"{changelist}?{urlencode({'slug__in': slugs})}")
+
+
+def _say_what_is_public(request, plan: ImportPlan) -> None:
+    """Who can see what the import wrote: a new report nobody outside the admin, an existing one
+    as it was (the import never publishes or withdraws it)."""
+    unpublished = [report for report in plan.reports if not report.is_public]
+    if unpublished:
+        names = ", ".join(report.slug for report in unpublished)
+        messages.warning(
+            request,
+            format_html(
+                "Not published: {}. Nothing of it is on a public page, feed, calendar, badge, API "
+                "answer, download or search, and no e-mail mentions it, until an editor "
+                "publishes it. Check it, then tick it in the list below and choose the action "
+                "“Publish selected reports”. All reports not yet published: {}.",
+                names,
+                format_html(
+                    '<a href="{}?is_published__exact=0">the list</a>',
+                    reverse("admin:tracker_report_changelist"),
+                ),
+            ),
+        )
+    public = [report.slug for report in plan.reports if report.is_public]
+    if public:
+        messages.info(
+            request,
+            f"Published already, and left so: {', '.join(public)}. The recommendations added to "
+            "it are on the public pages now.",
+        )
 
 
 def inquiry_import_template(request):

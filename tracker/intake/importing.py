@@ -4,6 +4,12 @@ The import is create-only. It adds a report (or new recommendations to an existi
 their owners and the owners' responses; it never changes what is already in the tracker, so an
 editor's work is never silently overwritten. A file with any bad row is refused whole, with one
 message per problem, and nothing is written.
+
+A new report is written **unpublished** (`Report.is_published` False): nothing of it reaches the
+public until an editor has checked it and published it (the report list's action "Publish
+selected reports", `tracker.reports`), so a wrong import can be put right, or withdrawn, before
+anyone sees it. Recommendations added to an existing report take that report's state: public at
+once in a published report (the import never unpublishes it), hidden in an unpublished one.
 """
 
 from __future__ import annotations
@@ -168,6 +174,12 @@ class PlannedReport:
     def is_new(self) -> bool:
         return self.existing is None
 
+    @property
+    def is_public(self) -> bool:
+        """Whether what the import adds to this report is public at once: only when it goes into
+        an existing, published report. A new report is written unpublished."""
+        return self.existing is not None and self.existing.is_published
+
 
 @dataclass
 class ImportPlan:
@@ -206,7 +218,12 @@ class ImportPlan:
         """A plain account of the plan, for the command's output."""
         lines = []
         for report in self.reports:
-            state = "new report" if report.is_new else "existing report, unchanged"
+            if report.is_new:
+                state = "new report, not published until an editor publishes it"
+            elif report.is_public:
+                state = "existing report, published: what is added is public at once"
+            else:
+                state = "existing report, not published"
             lines.append(f"Report {report.slug}: {report.title} ({state})")
             for rec in report.recommendations:
                 owners = [f"{rec.lead.name} (lead)"] if rec.lead else []
@@ -676,6 +693,8 @@ def _write(plan: ImportPlan, user) -> None:
                     title=planned_report.title,
                     short_name=planned_report.short_name,
                     published_on=planned_report.published_on,
+                    # Kept off the public pages until an editor has checked and published it.
+                    is_published=False,
                 ),
                 user,
             )

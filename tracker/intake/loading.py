@@ -246,7 +246,9 @@ def load_report(data: ReportFile) -> LoadSummary:
         report = Report.objects.filter(slug=data.report.slug).first()
         summary.report_created = report is None
         if report is None:
-            report = Report.objects.create(slug=data.report.slug, **values)
+            # A shipped report is published when first loaded (a CSV import is not: it waits
+            # for an editor). Reloading never publishes or withdraws it: that is the editors'.
+            report = Report.objects.create(slug=data.report.slug, is_published=True, **values)
             remember(report, values)
         else:
             merge(report, values)

@@ -42,5 +42,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if options["dry_run"]:
             self.stdout.write("Dry run: the file is valid; nothing was written.")
-        else:
-            self.stdout.write(self.style.SUCCESS(f"Imported {path}."))
+            return
+        self.stdout.write(self.style.SUCCESS(f"Imported {path}."))
+        if plan.new_reports:
+            self.stdout.write(
+                "The new report(s) are not published: nothing of them is on the public pages "
+                "until an editor publishes them (admin: Reports, action “Publish selected "
+                "reports”)."
+            )
