@@ -36,13 +36,17 @@ CHANGED_TARGET_S = 5.0
 NGINX_TARGET = 0.9
 PUBLISH_UPDATE = """
 from django.utils import timezone
-from tracker.models import Recommendation, StatusUpdate
+from tracker.models import Recommendation, Source, StatusUpdate
 from tracker.updates import publish_update
 recommendation = Recommendation.objects.filter(number=2).order_by("report__published_on").first()
+source, _ = Source.objects.get_or_create(
+    url="https://example.org/demo/benchmark-update",
+    defaults={"title": "Benchmark update (fictional)", "publisher": "Example publisher (fictional)",
+              "kind": Source.Kind.SECONDARY},
+)
 update = StatusUpdate.objects.create(
     recommendation=recommendation, describes_on=timezone.localdate(), status="in_progress",
-    summary="A fictional update made by the benchmark.",
-    source_url="https://example.org/demo/benchmark-update",
+    summary="A fictional update made by the benchmark.", source=source,
 )
 assert publish_update(update)
 print(recommendation.get_absolute_url())
