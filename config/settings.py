@@ -490,8 +490,9 @@ SPECTACULAR_SETTINGS = {
     "timeliness, owners, deadlines and published status updates. Every response carries the day "
     "its data is as of; every object carries the URL of its public page. Version 1.1 added, "
     "without changing any field: recommendations' plain_summary, due_date, deadline_state and "
-    "days_late, and reports' alternative_names.",
-    "VERSION": "1.1",
+    "days_late, and reports' alternative_names. Version 1.2 added recommendations' is_late, "
+    "response_late_since and deadlines_missed.",
+    "VERSION": "1.2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -387,4 +387,4 @@ def test_version_1_1_adds_the_split_deadline_and_plain_summary_and_keeps_every_f
     assert report["alternative_names"] == []
     # The fields of version 1 are all still there.
     assert {"is_overdue", "oldest_overdue_due_date", "next_due_date", "status_on"} <= set(first)
-    assert client.get("/api/schema/").content.decode().count("version: '1.1'") == 1
+    assert client.get("/api/schema/").content.decode().count("version: '1.2'") == 1

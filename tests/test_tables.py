@@ -180,9 +180,9 @@ def test_csv_holds_exactly_the_filtered_rows_with_their_as_of_date(client, sampl
     assert first["Lead owner"] == "Example Department Lead"
     assert first["Response"] == "Accepted"
     assert first["Status"] == "In progress"
-    assert (
-        first["Deadline"]
-        == "Past due with no report of delivery: due 31 December 2025, 327 days ago"
+    assert first["Deadline"] == (
+        "Past due with no report of delivery: due 31 December 2025, 327 days ago; an earlier "
+        "deadline, due 31 March 2025, was missed: replaced after it fell due"
     )
     assert first["Last update"] == "2026-03-01"
     assert first["Kind of wording"] == "summary"
@@ -365,18 +365,24 @@ def test_csv_starts_with_a_bom_and_splits_the_deadline_into_columns(client, samp
     assert overdue["Deadline state"] == "Past due with no report of delivery"
     assert overdue["Days late"] == "327"
     assert overdue["Deadline"] == (
-        "Past due with no report of delivery: due 31 December 2025, 327 days ago"
+        "Past due with no report of delivery: due 31 December 2025, 327 days ago; an earlier "
+        "deadline, due 31 March 2025, was missed: replaced after it fell due"
     )
     assert overdue["Status date"] == "2024-01-10"
     assert overdue["Supporting owners"] == "Example Department Wales"
     assert overdue["Source URLs"] == "https://example.org/update"
-    assert overdue["Format version"] == "2"
+    assert overdue["Format version"] == "3"
+    # Format 3: the response clock and the deadlines missed.
+    assert (overdue["Response late since"], overdue["Deadlines missed"]) == ("", "1")
     unknown = rows[1]
     assert (unknown["Due date"], unknown["Deadline state"], unknown["Days late"]) == (
         "",
         "No deadline set",
         "",
     )
+    assert (unknown["Response"], unknown["Response late since"]) == ("Not known", "2023-04-22")
+    assert unknown["Deadlines missed"] == "0"
+    assert list(rows[0])[-3:] == ["Format version", "Response late since", "Deadlines missed"]
 
 
 @pytest.mark.parametrize(
@@ -392,6 +398,8 @@ def test_csv_starts_with_a_bom_and_splits_the_deadline_into_columns(client, samp
             "recommendations-in_progress-not-overdue-as-of-2026-11-23.csv",
         ),
         ("q=Example authority", "recommendations-matching-example-authority-as-of-2026-11-23.csv"),
+        ("late=yes", "recommendations-late-as-of-2026-11-23.csv"),
+        ("response_late=no", "recommendations-response-not-late-as-of-2026-11-23.csv"),
         ("as_of=2025-04-15", "recommendations-as-of-2025-04-15.csv"),
     ],
 )
@@ -435,7 +443,9 @@ def test_json_keeps_its_keys_and_adds_the_new_ones(client, sample):
     ]
     assert rows[0]["Due date"] == "2025-12-31"
     assert rows[0]["Days late"] == 327
-    assert rows[0]["Format version"] == 2
+    assert rows[0]["Format version"] == 3
+    assert (rows[0]["Response late since"], rows[0]["Deadlines missed"]) == ("", 1)
+    assert rows[1]["Response late since"] == "2023-04-22"
 
 
 def test_a_download_lets_go_of_each_row_once_written():

@@ -1,6 +1,8 @@
 """Timeliness says what is known, and response clocks: through HTTP."""
 
+import csv
 import datetime
+import io
 
 import pytest
 import time_machine
@@ -22,8 +24,10 @@ def sample():
 
 def test_past_due_is_not_called_missed_unless_a_source_says_so(client, sample):
     page = text_of(client.get("/reports/test-inquiry/1/"))
-    assert "Past due with no report of delivery: due 31 December 2025, 327 days ago" in page
-    assert "Missed" not in page
+    assert (
+        "Deadline Past due with no report of delivery: due 31 December 2025, 327 days ago" in page
+    )
+    assert "Missed: due 31 December 2025" not in page
 
     Deadline.objects.filter(pk=sample.moved_deadline.pk).update(missed_on=datetime.date(2026, 2, 1))
     page = text_of(client.get("/reports/test-inquiry/1/"))
@@ -67,7 +71,7 @@ def test_which_recommendations_the_government_has_not_answered_or_not_decided(cl
     undecided = text_of(client.get("/reports/second-inquiry/1/"))
     assert "Late: still under consideration; a decision was promised by 31 March 2026." in undecided
     # One in each report's figures on the overview.
-    assert text_of(client.get("/")).count("Response not given or not decided in time 1") == 2
+    assert text_of(client.get("/")).count("· 1 without a response or decision when due") == 2
     api = client.get("/api/recommendations/?response_late=yes").json()
     assert sorted(row["label"] for row in api["results"]) == ["Second 1", "Test 2"]
     # A report's own response date replaces the default rule.
@@ -93,3 +97,69 @@ def test_the_methodology_defines_the_words_and_the_rules(client, sample):
         "Last checked",
     ]:
         assert words in text, words
+
+
+def test_a_deadline_replaced_after_it_fell_due_is_missed_everywhere(client, sample):
+    """Test 1's first deadline (due 31 March 2025) was replaced on 1 May 2025: missed."""
+    first = sample.first_deadline
+    assert list(Deadline.objects.missed(NOW.date())) == [first]
+    assert not Deadline.objects.missed(
+        datetime.date(2025, 4, 30), as_known_on=datetime.date(2025, 4, 30)
+    )
+
+    page = text_of(client.get("/reports/test-inquiry/1/"))
+    assert (
+        "Missed: replaced after it fell due (due 31 March 2025; the new date was promised on "
+        "1 May 2025)" in page
+    )
+    assert "moved once; missed once before; now due the end of 2025" in page
+    note = "an earlier deadline, due 31 March 2025, was missed: replaced after it fell due"
+    assert note in page
+    assert note in text_of(client.get("/recommendations/"))
+    rows = list(csv.DictReader(io.StringIO(download(client, "csv").decode("utf-8-sig"))))
+    assert [row["Deadlines missed"] for row in rows] == ["1", "0", "0"]
+    assert note in rows[0]["Deadline"]
+    api = client.get("/api/recommendations/test-inquiry/1/").json()
+    assert api["deadlines_missed"] == 1
+    assert note in text_of(client.get("/"))
+    owners = text_of(client.get("/owners/example-lead/"))
+    assert "Deadlines missed 1 (a source says so, or replaced after it fell due)" in owners
+
+    # Before the replacement was promised, it was only past due with no report of delivery.
+    before = text_of(client.get("/reports/test-inquiry/1/?as_of=2025-04-30"))
+    assert "Past due with no report of delivery: due 31 March 2025, 30 days ago" in before
+    assert "Missed" not in before
+    assert (
+        client.get("/api/recommendations/test-inquiry/1/?as_of=2025-04-30").json()[
+            "deadlines_missed"
+        ]
+        == 0
+    )
+    assert "Deadlines missed 0" in text_of(client.get("/owners/example-lead/?as_of=2025-04-30"))
+
+
+def test_a_deadline_replaced_before_it_fell_due_or_on_an_unknown_day_is_not_missed(client, sample):
+    Deadline.objects.filter(pk=sample.moved_deadline.pk).update(
+        promised_on=datetime.date(2025, 3, 31)  # on its due date: not after it
+    )
+    page = text_of(client.get("/reports/test-inquiry/1/"))
+    assert "Replaced before it fell due (on 31 March 2025; it was due 31 March 2025)" in page
+    assert "was missed" not in page
+    assert not Deadline.objects.missed(NOW.date()).exists()
+    assert client.get("/api/recommendations/test-inquiry/1/").json()["deadlines_missed"] == 0
+
+    Deadline.objects.filter(pk=sample.moved_deadline.pk).update(promised_on=None)
+    page = text_of(client.get("/reports/test-inquiry/1/"))
+    assert "Replaced by a later date (when it was replaced is not known)" in page
+    assert not Deadline.objects.missed(NOW.date()).exists()
+    # A source saying it was missed counts, whenever it was replaced.
+    Deadline.objects.filter(pk=sample.first_deadline.pk).update(missed_on=datetime.date(2025, 4, 2))
+    page = text_of(client.get("/reports/test-inquiry/1/"))
+    assert "Missed (a source said so on 2 April 2025), then replaced" in page
+    assert list(Deadline.objects.missed(NOW.date())) == [sample.first_deadline]
+    assert "Deadlines missed 1" in text_of(client.get("/owners/example-lead/"))
+
+
+def download(client, export_format: str) -> bytes:
+    response = client.get(f"/recommendations/?_export={export_format}")
+    return b"".join(response.streaming_content)

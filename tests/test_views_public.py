@@ -99,11 +99,19 @@ def test_dashboard_shows_each_reports_figures(client, sample):
     assert "0 implemented" in text
     assert "1 in progress" in text
     assert "1 not yet assessed" in text
-    assert "Recommendations 2 Overdue 1 No deadline set 1" in text
+    # Late: Test 1 is overdue, Test 2 has had no response since one was due in 2023.
+    assert (
+        "Recommendations 2 Late 2 of which 1 overdue: past a deadline or missed, with no report "
+        "of delivery · 1 without a response or decision when due. What late means . "
+        "No deadline set 1" in text
+    )
     assert "Published 20 October 2022 (4 years, 1 month ago)" in text
-    # The second report: one recommendation, implemented, none overdue.
+    # The second report: one recommendation, implemented, none overdue, its response awaited.
     assert "1 implemented" in text
-    assert "Recommendations 1 Overdue 0 No deadline set 0" in text
+    assert "Recommendations 1 Late 1 of which 0 overdue" in text
+    assert (
+        "· 1 without a response or decision when due. What late means . No deadline set 0" in text
+    )
 
 
 def test_dashboard_progress_bar_is_an_svg_with_a_text_alternative(client, sample):
@@ -117,9 +125,33 @@ def test_dashboard_lists_overdue_items_most_overdue_first(client, sample):
     text = text_of(client.get("/"))
 
     assert (
-        "Test 1: Create an example authority due 31 December 2025, 327 days overdue, "
-        "owner: Example Department Lead" in text
+        "Test 1: Create an example authority Past due with no report of delivery: due 31 "
+        "December 2025, 327 days ago; an earlier deadline, due 31 March 2025, was missed: "
+        "replaced after it fell due; owner: Example Department Lead" in text
     )
+
+
+def test_dashboard_lists_late_responses_longest_late_first(client, sample):
+    text = text_of(client.get("/"))
+
+    assert "2 recommendations had no response when one was due" in text
+    unanswered = (
+        "Test 2 Late: no response recorded, although one was due by 21 April 2023 (183 days "
+        "after publication, this tracker's default rule). Late since 22 April 2023. "
+        "Owner: Not known; not yet checked for new developments"
+    )
+    awaited = (
+        "Second 1: Publish an example plan Late: no response recorded, although one was due by "
+        "16 December 2025 (183 days after publication, this tracker's default rule). Late since "
+        "17 December 2025. Owner: Example Department Lead"
+    )
+    assert unanswered in text
+    assert awaited in text
+    assert text.index(unanswered) < text.index(awaited)
+    # On 16 June 2025 the second report's response was not yet due.
+    past = text_of(client.get("/?as_of=2025-06-16"))
+    assert "1 recommendation had no response when one was due" in past
+    assert "Publish an example plan Late" not in past
 
 
 def test_dashboard_lists_the_latest_published_updates_but_not_drafts(client, sample):
@@ -153,7 +185,7 @@ def test_dashboard_as_of_the_casey_audit_day_shows_a_banner_and_past_figures(cli
 def test_dashboard_before_the_deadline_moved_shows_the_first_deadline_overdue(client, sample):
     text = text_of(client.get("/?as_of=2025-04-15"))
 
-    assert "due 31 March 2025, 15 days overdue" in text
+    assert "Past due with no report of delivery: due 31 March 2025, 15 days ago" in text
     assert "Second inquiry" not in text
 
 
@@ -177,7 +209,8 @@ def test_report_page_shows_its_scorecard_its_recommendations_and_a_badge_snippet
     text = text_of(response)
     html = response.content.decode()
 
-    assert "Recommendations 2 Overdue 1 No deadline set 1" in text
+    assert "Recommendations 2 Late 2 of which 1 overdue" in text
+    assert "No deadline set 1" in text
     assert "Create an example authority" in text
     assert "Title not yet known" in text
     assert '<img src="/reports/test-inquiry/badge.svg"' in html
@@ -240,7 +273,14 @@ def test_owner_statuses_are_not_shown_when_they_agree(client, sample):
 def test_recommendation_page_tells_the_deadline_history(client, sample):
     text = text_of(client.get("/reports/test-inquiry/1/"))
 
-    assert "First promised on 22 May 2023 for Q1 2025; moved once; now due the end of 2025." in text
+    assert (
+        "First promised on 22 May 2023 for Q1 2025; moved once; missed once before; now due the "
+        "end of 2025." in text
+    )
+    assert (
+        "Missed: replaced after it fell due (due 31 March 2025; the new date was promised on "
+        "1 May 2025)" in text
+    )
     assert "An example consultation took longer." in text
 
 
@@ -293,8 +333,13 @@ def test_dashboard_with_many_reports_shows_totals_the_most_overdue_and_links_to_
     ]  # fmt: skip
     assert "All 15 reports together" in text
     assert "45 not yet assessed" in text
-    assert "Reports 15 Recommendations 45 Overdue 30 No deadline set 15" in text
-    assert "Reports with the most overdue recommendations" in text
+    # No report has a response recorded: every recommendation's response is late.
+    assert (
+        "Reports 15 Recommendations 45 Late 45 of which 30 overdue: past a deadline or missed, "
+        "with no report of delivery · 45 without a response or decision when due (30 both, "
+        "counted once)." in text
+    )
+    assert "Reports with the most late recommendations" in text
     assert "See the figures of all 15 reports" in text
     assert '<a href="/reports/">See the figures of all 15 reports</a>' in html
     # The overdue list still counts every report's overdue recommendations.
@@ -311,11 +356,13 @@ def test_reports_page_lists_every_report_with_its_figures(client, sample):
     header = "Report Published Total Implemented Partially implemented In progress"
     assert header in text
     # Newest first. Recommendations, the six statuses from implemented to not yet assessed,
-    # overdue, no deadline set.
-    assert "Second inquiry: audit 16 June 2025 1 1 0 0 0 0 0 0 0" in text
-    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 1 1" in text
+    # late, overdue, response late, no deadline set.
+    assert "Second inquiry: audit 16 June 2025 1 1 0 0 0 0 0 1 0 1 0" in text
+    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 2 1 1 1" in text
     assert text.index("Second inquiry: audit") < text.index("Test inquiry: final report")
-    assert "All 2 reports 3 1 0 1 0 0 1 1 1" in text
+    assert "All 2 reports 3 1 0 1 0 0 1 3 1 2 1" in text
+    assert 'href="/recommendations/?report=test-inquiry&amp;late=yes"' in html
+    assert 'href="/recommendations/?report=test-inquiry&amp;response_late=yes"' in html
     assert 'href="/recommendations/?report=test-inquiry&amp;overdue=yes"' in html
 
 
@@ -326,8 +373,9 @@ def test_reports_page_as_of_a_past_date(client, sample):
     assert "You are looking at this page as it stood on 16 June 2025." in text
     # The deadline had moved to the end of 2025, so nothing was overdue; the second report's
     # recommendation was not yet assessed, and its deadline was promised only on 1 July 2025.
-    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 0 1" in text
-    assert "Second inquiry: audit 16 June 2025 1 0 0 0 0 0 1 0 1" in text
+    # Test 2's response was already late; the second report's was not yet due.
+    assert "Test inquiry: final report 20 October 2022 2 0 0 1 0 0 1 1 0 1 1" in text
+    assert "Second inquiry: audit 16 June 2025 1 0 0 0 0 0 1 0 0 0 1" in text
     assert 'href="/reports/test-inquiry/?as_of=2025-06-16"' in response.content.decode()
     assert "Second inquiry" not in text_of(client.get("/reports/?as_of=2025-06-15"))
     assert client.get("/reports/?as_of=tomorrow").status_code == 400
@@ -382,11 +430,13 @@ def test_recommendation_as_of_a_past_date_hides_later_facts(client, sample):
 def test_owners_league_table(client, sample):
     text = text_of(client.get("/owners/"))
 
-    # Lead: owns 2 (both as lead), 1 implemented, 1 overdue by 327 days, 1 met on time,
+    # Lead: owns 2 (both as lead), 1 implemented, 2 late (1 overdue by 327 days, 1 it leads
+    # awaiting a response), 1 deadline met on time, 1 missed (replaced after it fell due),
     # 1 move; its one open recommendation was last updated on 1 March 2026 (267 days). No
     # deadline was met late by anyone, so that column is not shown.
-    assert "Example Department Lead 2 (2 as lead) 1 1 327 days overdue 1 1 267 days" in text
-    assert "Example Department Wales 1 0 1 327 days overdue 0 0 267 days" in text
+    assert "Example Department Lead 2 (2 as lead) 1 2 1 327 days past due 1 1 1 1 267 days" in text
+    # Wales supports Test 1: its response is the lead's to give.
+    assert "Example Department Wales 1 0 1 1 327 days past due 0 0 0 0 267 days" in text
 
 
 def test_owners_page_lists_overdue_items_that_went_silent(client, sample):
@@ -395,8 +445,9 @@ def test_owners_page_lists_overdue_items_that_went_silent(client, sample):
     # The last update of Test 1 describes 1 March 2026: 267 days before today.
     assert "Overdue, with no update for 90 days or more" in text
     assert (
-        "Test 1: Create an example authority due 31 December 2025, 327 days overdue, "
-        "owner: Example Department Lead; last update describes 1 March 2026" in text
+        "Test 1: Create an example authority Past due with no report of delivery: due 31 "
+        "December 2025, 327 days ago; owner: Example Department Lead; last update describes "
+        "1 March 2026" in text
     )
 
 
@@ -413,7 +464,7 @@ def test_owners_page_lists_the_most_overdue_silent_items_and_says_how_many(
         "2 overdue recommendations had no update describing the last 90 days, most overdue "
         "first. The 1 most overdue is listed here;" in text
     )
-    assert "Test 1: Create an example authority due 31 December 2025" in text
+    assert "Test 1: Create an example authority Past due with no report of delivery" in text
     assert "A later one" not in text
 
 

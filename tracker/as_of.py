@@ -8,6 +8,8 @@ is rebuilt from:
 - deadlines: those promised on or before it (an unknown `promised_on` counts as known from the
   start), not met, withdrawn or superseded (by a deadline itself known by then) on or before it;
 - overdue: such a deadline fell due before that day;
+- missed: a source had said so by then, or it was replaced (by a deadline known by then) after it
+  fell due;
 - response: the lead owner's latest response given on or before it.
 
 Only what the public may see is counted (`public()` in `tracker.models`: recommendations and
@@ -17,8 +19,8 @@ reports not yet published then. Every queryset returned here carries the
 same annotations, so the pages, the table, its filters and the API read the same names:
 `status_then`, `status_then_on`, `status_then_account`, `is_overdue`, `oldest_overdue_due`,
 `next_due`, `has_deadline`, `headline_response`, `headline_response_on`, `response_late_since`,
-`is_response_late`, `last_update_on`, and
-the three accounts of `tracker.accounts.with_accounts` (`is_disputed` among them).
+`is_response_late`, `is_late` (either), `deadlines_missed`, `replaced_late_due`, `last_update_on`,
+and the three accounts of `tracker.accounts.with_accounts` (`is_disputed` among them).
 """
 
 from __future__ import annotations
@@ -131,8 +133,8 @@ def with_headline_response(
     Today's view (`day` None) reads the clock from the stored `Recommendation.response_late_from`:
     computed per row, it repeats the response subqueries in every branch. A past day computes it
     from the responses given by then. `clock_only` leaves out the headline response itself
-    where today's view needs only the stored clock (a past day's clock is computed from it)."""
-    if day is not None or not clock_only:
+    where only the clock is needed (a past day's clock reads the responses itself)."""
+    if not clock_only:
         queryset = queryset.annotate(
             headline_response=headline_response_subquery(day),
             headline_response_on=headline_response_subquery(day, "responded_on"),
@@ -180,7 +182,10 @@ def recommendations_as_of(
                 output_field=DateField(),
             ),
         )
-        return add_accounts(with_headline_response(queryset, clock_only=not responses))
+        queryset = queryset.with_missed(day)
+        return with_lateness(
+            add_accounts(with_headline_response(queryset, clock_only=not responses))
+        )
 
     queryset = queryset.filter(report__published_on__lte=day)
     updates_then = updates.filter(describes_on__lte=day)
@@ -204,7 +209,21 @@ def recommendations_as_of(
             deadlines_known_on(day, as_of.today).filter(recommendation=OuterRef("pk"))
         ),
     )
-    return add_accounts(with_headline_response(queryset, day), day)
+    queryset = queryset.with_missed(day, as_known_on=day)
+    queryset = with_headline_response(queryset, day, clock_only=not responses)
+    return with_lateness(add_accounts(queryset, day))
+
+
+def with_lateness(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """**Late** (`is_late`): overdue (past a deadline, or missed, with no report of delivery) or
+    response late, or both; each counted once. Needs `is_overdue` and `is_response_late`."""
+    return queryset.annotate(
+        is_late=Case(
+            When(Q(is_overdue=True) | Q(is_response_late=True), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
 
 
 def published_updates_as_of(as_of: AsOf) -> QuerySet[StatusUpdate]:

@@ -472,6 +472,30 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
             ),
         )
 
+    def with_missed(
+        self, on: datetime.date, as_known_on: datetime.date | None = None
+    ) -> RecommendationQuerySet:
+        """Annotate the deadlines missed on `on` (`DeadlineQuerySet.missed`, as known on
+        `as_known_on` when given): `deadlines_missed`, how many; `replaced_late_due`, the due
+        date of the latest one replaced after it fell due (None when none was)."""
+        deadlines = Deadline.objects.filter(recommendation=models.OuterRef("pk"))
+        if as_known_on is not None:
+            deadlines = deadlines.known_on(as_known_on)
+        missed = deadlines.missed(on, as_known_on).order_by().values("recommendation")
+        replaced_late = deadlines.filter(replaced_after_due_exists(as_known_on))
+        return self.annotate(
+            deadlines_missed=Coalesce(
+                models.Subquery(
+                    missed.annotate(n=models.Count("pk")).values("n"),
+                    output_field=models.IntegerField(),
+                ),
+                0,
+            ),
+            replaced_late_due=models.Subquery(
+                replaced_late.order_by("-due_date").values("due_date")[:1]
+            ),
+        )
+
     def overdue_on(self, on: datetime.date) -> RecommendationQuerySet:
         """Recommendations with an open deadline that fell due before `on`."""
         return self.filter(has_overdue_deadline(on))
@@ -892,10 +916,29 @@ class DeadlineQuerySet(InPublishedReportQuerySet):
         due before `on`. Every count of overdue deadlines and recommendations starts here."""
         return self.open(as_known_on).filter(due_date__lt=on)
 
+    def missed(self, on: datetime.date, as_known_on: datetime.date | None = None):
+        """**Missed on a day**: a source had said so (`missed_on` on or before `on`), or it was
+        replaced after it fell due (`replaced_after_due_exists`, the replacement known by
+        `as_known_on` when given). A missed deadline that is still open is overdue too; one
+        that was replaced leaves the recommendation's timeliness to its replacement."""
+        return self.filter(Q(missed_on__lte=on) | Q(replaced_after_due_exists(as_known_on)))
+
 
 def superseded_exists(as_known_on: datetime.date | None = None) -> models.Exists:
     """Whether the outer deadline is replaced by a later one (known by `as_known_on`, if given)."""
     replacements = Deadline.objects.filter(supersedes=models.OuterRef("pk"))
+    if as_known_on is not None:
+        replacements = replacements.known_on(as_known_on)
+    return models.Exists(replacements)
+
+
+def replaced_after_due_exists(as_known_on: datetime.date | None = None) -> models.Exists:
+    """Whether the outer deadline was **replaced after it fell due**: the deadline replacing it
+    was promised after its due date (known by `as_known_on`, if given). It then counts as
+    missed. A replacement whose promise date is not known says nothing either way."""
+    replacements = Deadline.objects.filter(
+        supersedes=models.OuterRef("pk"), promised_on__gt=models.OuterRef("due_date")
+    )
     if as_known_on is not None:
         replacements = replacements.known_on(as_known_on)
     return models.Exists(replacements)

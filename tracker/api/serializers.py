@@ -203,7 +203,8 @@ class RecommendationSerializer(serializers.ModelSerializer):
         help_text="For a response under consideration: the date a decision was promised.",
     )
     is_overdue = serializers.BooleanField(
-        help_text="An open deadline (neither met, withdrawn nor superseded) has passed."
+        help_text="Overdue: an open deadline (neither met, withdrawn nor superseded) has passed "
+        "with no report of delivery (past due, or missed where a source says so)."
     )
     oldest_overdue_due_date = serializers.DateField(source="oldest_overdue_due", allow_null=True)
     next_due_date = serializers.DateField(
@@ -225,6 +226,18 @@ class RecommendationSerializer(serializers.ModelSerializer):
     )
     days_late = serializers.SerializerMethodField(
         help_text="Days since an overdue deadline's due date; null when none is overdue."
+    )
+    # Added in version 1.2: lateness as one figure, the response clock's day, deadlines missed.
+    is_late = serializers.BooleanField(
+        help_text="Late: overdue (is_overdue) or response late (is_response_late), or both."
+    )
+    response_late_since = serializers.SerializerMethodField(
+        help_text="When the response is late on the day: the first day it counted as late (the "
+        "day after the response, or a promised decision, was due); otherwise null."
+    )
+    deadlines_missed = serializers.IntegerField(
+        help_text="How many of its deadlines were missed: a source says so, or the deadline was "
+        "replaced after it fell due (defined on /methodology/)."
     )
     owners = OwnershipSerializer(source="ownerships", many=True)
     text_source = SourceSerializer(allow_null=True, help_text="The source of the wording.")
@@ -258,7 +271,9 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "response_label",
             "response_on",
             "is_response_late",
+            "response_late_since",
             "decision_due_on",
+            "is_late",
             "is_overdue",
             "oldest_overdue_due_date",
             "next_due_date",
@@ -266,6 +281,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "due_date",
             "deadline_state",
             "days_late",
+            "deadlines_missed",
             "last_update_on",
             "owners",
             "url",
@@ -285,6 +301,10 @@ class RecommendationSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.INT)
     def get_days_late(self, recommendation: Recommendation):
         return self._timeliness(recommendation)[2]
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_response_late_since(self, recommendation: Recommendation):
+        return recommendation.response_late_since if recommendation.is_response_late else None
 
     def get_label(self, recommendation: Recommendation) -> str:
         return f"{recommendation.report.short_name} {recommendation.number}"

@@ -26,7 +26,7 @@ from tracker.models import (
 )
 from tracker.periods import Precision, describe_due
 from tracker.public.freshness import Freshness
-from tracker.public.tables import describe_timeliness
+from tracker.public.tables import DeadlineState, deadline_words, describe_timeliness
 from tracker.response_clocks import response_late_words
 
 # The page of one recommendation, live (public.views) and published (static_site.build).
@@ -99,6 +99,8 @@ def deadline_stories(deadlines: list[Deadline], as_of: AsOf) -> list[DeadlineSto
     visible = [d for d in deadlines if known(d)]
     by_previous = {d.supersedes_id: d for d in visible if d.supersedes_id}
     visible_ids = {d.pk for d in visible}
+    for deadline in visible:
+        deadline.state_words = deadline_words(deadline, day, by_previous.get(deadline.pk))
     stories = []
     for first in visible:
         if first.supersedes_id in visible_ids:
@@ -119,6 +121,10 @@ def _tell(steps: list[Deadline], as_of: AsOf) -> DeadlineStory:
     moves = len(steps) - 1
     if moves:
         parts.append(f"moved {NUMBER_WORDS.get(moves, f'{moves} times')}")
+    # Earlier dates missed (a source says so, or replaced after they fell due): each says which.
+    missed = sum(step.state_words.startswith(DeadlineState.MISSED) for step in steps[:-1])
+    if missed:
+        parts.append(f"missed {NUMBER_WORDS.get(missed, f'{missed} times')} before")
     story = DeadlineStory(steps=steps, summary="")
     due = period_words(current)
     if current.met_on and current.met_on <= day:
@@ -184,7 +190,9 @@ def recommendation_records(
         .select_related("organisation", "corrects", "source")
         .newest_first()
     )
-    deadlines = by_recommendation(Deadline.objects.select_related("organisation", "source"))
+    deadlines = by_recommendation(
+        Deadline.objects.select_related("organisation", "source", "missed_source")
+    )
     links = links_of(ids)
     if as_of.is_past:
         checks = Check.objects.filter(recommendation_id__in=ids, checked_on__lte=as_of.day)

@@ -2,7 +2,9 @@
 
 Field names are part of public URLs (people link to filtered views) and of the API, so they stay
 stable: `report` (report slug), `owner` (organisation slug), `status`, `response`,
-`overdue` (yes/no), `response_late` (yes/no: not answered, or not decided, by the date due),
+`late` (yes/no: overdue, or response late, or both), `overdue` (yes/no: past a deadline or
+missed, with no report of delivery), `response_late` (yes/no: not answered, or not decided, by
+the date due),
 `account` (whose account the headline status rests on), `disputed`
 (yes/no: the latest accounts disagree), `q`.
 
@@ -153,11 +155,18 @@ class RecommendationFilter(django_filters.FilterSet):
         label="Response (lead owner)",
         widget=PlainSelect,
     )
+    late = django_filters.ChoiceFilter(
+        method="filter_late",
+        choices=YES_NO,
+        empty_label="Either",
+        label="Late (overdue, or response late)",
+        widget=PlainSelect,
+    )
     overdue = django_filters.ChoiceFilter(
         method="filter_overdue",
         choices=YES_NO,
         empty_label="Either",
-        label="Overdue",
+        label="Overdue (past a deadline or missed)",
         widget=PlainSelect,
     )
     response_late = django_filters.ChoiceFilter(
@@ -216,6 +225,14 @@ class RecommendationFilter(django_filters.FilterSet):
                 Q(headline_response=ResponseKind.AWAITING) | Q(headline_response__isnull=True)
             )
         return queryset.filter(headline_response=value)
+
+    def filter_late(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not _annotated(queryset, "is_overdue"):
+            queryset = queryset.with_timeliness(timezone.localdate())
+        if not _annotated(queryset, "is_response_late"):
+            queryset = with_headline_response(queryset)
+        late = Q(is_overdue=True) | Q(is_response_late=True)
+        return queryset.filter(late) if value == "yes" else queryset.exclude(late)
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not _annotated(queryset, "is_overdue"):

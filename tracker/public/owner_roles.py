@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from tracker.as_of import AsOf, published_updates_as_of
 from tracker.models import Deadline, ImplementationStatus, Organisation, Ownership, StatusUpdate
+from tracker.public.tables import deadline_words
 
 
 @dataclass
@@ -17,6 +18,7 @@ class OwnedDeadline:
     is_overdue: bool
     days_overdue: int
     whole_recommendation: bool
+    words: str = ""  # its state in the words of /methodology/ (`tables.deadline_words`)
 
 
 @dataclass
@@ -94,6 +96,7 @@ def owned_recommendations(organisation: Organisation, as_of: AsOf) -> list[Owned
                 is_overdue=overdue,
                 days_overdue=(as_of.day - deadline.due_date).days if overdue else 0,
                 whole_recommendation=deadline.organisation_id is None,
+                words=deadline_words(deadline, as_of.day),
             )
         )
     return [

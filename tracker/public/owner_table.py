@@ -1,5 +1,7 @@
 """The owners table: which columns it shows and how it is sorted, by links that work without
-JavaScript (`?sort=overdue`, `?sort=-overdue`)."""
+JavaScript (`?sort=overdue`, `?sort=-overdue`). The words are those of /methodology/: late (overdue,
+or response late), overdue (past due or missed, with no report of delivery), met on time, met
+late, missed."""
 
 from __future__ import annotations
 
@@ -33,10 +35,13 @@ COLUMNS = [
     OwnerColumn("organisation", "Organisation", can_be_dropped=False),
     OwnerColumn("owned", "Owned", can_be_dropped=False),
     OwnerColumn("implemented", "Implemented"),
+    OwnerColumn("late", "Late"),
     OwnerColumn("overdue", "Overdue"),
-    OwnerColumn("oldest_overdue_days", "Oldest overdue"),
+    OwnerColumn("oldest_overdue_days", "Longest past due"),
+    OwnerColumn("response_late", "Response late (as lead)"),
     OwnerColumn("met_on_time", "Deadlines met on time"),
     OwnerColumn("met_late", "Deadlines met late"),
+    OwnerColumn("missed", "Deadlines missed"),
     OwnerColumn("moved", "Deadlines moved"),
     OwnerColumn("longest_silence_days", "Longest silence"),
 ]

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Max, Min, Q, QuerySet, Value, When
 
 from tracker.as_of import (
     AsOf,
@@ -26,6 +26,7 @@ from tracker.models import (
     Ownership,
     Recommendation,
     Report,
+    replaced_after_due_exists,
     superseded_exists,
 )
 
@@ -63,8 +64,15 @@ class Scorecard:
     # Whose account each headline status is (the headline rule), and how many accounts disagree.
     by_account: dict[str, int] = field(default_factory=dict)
     disputed: int = 0
-    # Not answered, or left under consideration, past the date due (`response_late_condition`).
+    # Not answered, or left under consideration, past the date due (`tracker.response_clocks`).
     response_late: int = 0
+    # Late: overdue or response late (each recommendation once, however many of the two).
+    late: int = 0
+
+    @property
+    def late_both(self) -> int:
+        """Recommendations both overdue and response late (counted once in `late`)."""
+        return self.overdue + self.response_late - self.late
 
     @property
     def segments(self) -> list[StatusCount]:
@@ -115,6 +123,7 @@ def combined(cards: list[Scorecard]) -> Totals:
         totals.no_deadline += card.no_deadline
         totals.disputed += card.disputed
         totals.response_late += card.response_late
+        totals.late += card.late
         for status, count in card.by_status.items():
             totals.by_status[status] = totals.by_status.get(status, 0) + count
         for account, count in card.by_account.items():
@@ -122,11 +131,11 @@ def combined(cards: list[Scorecard]) -> Totals:
     return totals
 
 
-def most_overdue(cards: list[Scorecard], limit: int) -> list[Scorecard]:
-    """The `limit` reports with the most overdue recommendations, then the most recent."""
+def most_late(cards: list[Scorecard], limit: int) -> list[Scorecard]:
+    """The `limit` reports with the most late recommendations, then the most recent."""
     ranked = sorted(
         cards,
-        key=lambda card: (-card.overdue, -card.report.published_on.toordinal(), card.report.slug),
+        key=lambda card: (-card.late, -card.report.published_on.toordinal(), card.report.slug),
     )
     return ranked[:limit]
 
@@ -161,6 +170,7 @@ def count_today(cards: dict[int, Scorecard], rows: QuerySet) -> None:
         "no_deadline": Count("id", filter=Q(has_deadline=False)),
         "disputed": Count("id", filter=Q(is_disputed=True)),
         "response_late": Count("id", filter=Q(is_response_late=True)),
+        "late": Count("id", filter=Q(is_overdue=True) | Q(is_response_late=True)),
     }
     for status in ImplementationStatus:
         counts[f"status:{status}"] = Count("id", filter=Q(status_then=status))
@@ -173,7 +183,7 @@ def count_today(cards: dict[int, Scorecard], rows: QuerySet) -> None:
         card = cards.get(row["report_id"])
         if card is None:
             continue
-        for name in ("total", "overdue", "no_deadline", "disputed", "response_late"):
+        for name in ("total", "overdue", "no_deadline", "disputed", "response_late", "late"):
             setattr(card, name, row[name])
         for key, count in row.items():
             kind, _, value = key.partition(":")
@@ -212,6 +222,7 @@ def count_then(cards: dict[int, Scorecard], rows: QuerySet) -> None:
         card.by_account[account] = card.by_account.get(account, 0) + row["count"]
         card.disputed += row["count"] if row["is_disputed"] else 0
         card.response_late += row["count"] if row["is_response_late"] else 0
+        card.late += row["count"] if row["is_overdue"] or row["is_response_late"] else 0
 
 
 # --- Owners --------------------------------------------------------------------------------------
@@ -225,13 +236,23 @@ class OwnerRecord:
     owned: int = 0
     lead: int = 0
     implemented: int = 0
+    # Late: overdue (any it owns) or response late (those it leads), each recommendation once.
+    late: int = 0
     overdue: int = 0
     oldest_overdue_days: int | None = None
+    # Recommendations it leads whose response, or a promised decision, is late.
+    response_late: int = 0
     met_on_time: int = 0
     met_late: int = 0
+    missed: int = 0  # deadlines missed: a source says so, or replaced after they fell due
     moved: int = 0
     longest_silence_days: int | None = None
     longest_silence_never_updated: bool = False
+
+    @property
+    def late_both(self) -> int:
+        """Recommendations both overdue and response late (counted once in `late`)."""
+        return self.overdue + self.response_late - self.late
 
 
 class Standing(NamedTuple):
@@ -242,6 +263,7 @@ class Standing(NamedTuple):
     status: str
     oldest_overdue_due: datetime.date | None  # None: not overdue
     last_update_on: datetime.date | None  # the date its latest published update describes
+    response_late: bool = False  # its (lead owner's) response or decision is late
 
 
 def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
@@ -263,12 +285,14 @@ def standings(as_of: AsOf, recommendation_ids=None) -> dict[int, Standing]:
     )
     rows = (
         recommendations_as_of(as_of, recommendations, accounts=False, responses=False)
-        .values_list("id", "report__published_on", "number", "status_then")
+        .values_list("id", "report__published_on", "number", "status_then", "is_response_late")
         .order_by()
     )
     return {
-        pk: Standing(published_on, number, status, oldest_due.get(pk), latest_on.get(pk))
-        for pk, published_on, number, status in rows
+        pk: Standing(
+            published_on, number, status, oldest_due.get(pk), latest_on.get(pk), response_late
+        )
+        for pk, published_on, number, status, response_late in rows
     }
 
 
@@ -286,7 +310,9 @@ def owner_records(
     ownerships = Ownership.objects.public().values_list(
         "organisation_id", "recommendation_id", "role"
     )
-    moved = superseded_exists(as_known_on=day if as_of.is_past else None)
+    known_on = day if as_of.is_past else None
+    moved = superseded_exists(as_known_on=known_on)
+    missed = Q(missed_on__lte=day) | Q(replaced_after_due_exists(as_known_on=known_on))
     deadlines = (
         deadlines_known_on(day, as_of.today)
         .public()
@@ -318,16 +344,22 @@ def owner_records(
         if record is not None:
             _count_recommendation(record, standing[recommendation_id], day, role)
 
+    was_missed = Case(
+        When(missed, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
     rows = (
-        deadlines.annotate(was_moved=moved)
-        .values_list("recommendation_id", "organisation_id", "due_date", "met_on", "was_moved")
+        deadlines.annotate(was_moved=moved, was_missed=was_missed)
+        .values_list(
+            "recommendation_id", "organisation_id", "due_date", "met_on", "was_moved", "was_missed"
+        )
         .order_by()
     )
-    for recommendation_id, organisation_id, due_date, met_on, was_moved in rows:
+    for recommendation_id, organisation_id, due_date, met_on, was_moved, was_missed in rows:
         record = records.get(organisation_id or lead_of.get(recommendation_id))
         if record is None:
             continue
         record.moved += bool(was_moved)
+        record.missed += bool(was_missed)
         if met_on is not None and met_on <= day:
             if met_on <= due_date:
                 record.met_on_time += 1
@@ -343,9 +375,14 @@ def _count_recommendation(
     record: OwnerRecord, standing: Standing, day: datetime.date, role: str
 ) -> None:
     record.owned += 1
-    record.lead += role == Ownership.Role.LEAD
+    leads = role == Ownership.Role.LEAD
+    record.lead += leads
     record.implemented += standing.status == ImplementationStatus.IMPLEMENTED
-    if standing.oldest_overdue_due is not None:
+    overdue = standing.oldest_overdue_due is not None
+    response_late = leads and standing.response_late
+    record.late += overdue or response_late
+    record.response_late += response_late
+    if overdue:
         record.overdue += 1
         days = (day - standing.oldest_overdue_due).days
         record.oldest_overdue_days = max(record.oldest_overdue_days or 0, days)

@@ -115,8 +115,9 @@ class BaseTable(tables.Table):
 
 
 # The downloads' columns: 2 added due date, deadline state, days late, status date, supporting
-# owners and source URLs, and wrote dates as dates (XLSX date cells).
-DOWNLOAD_FORMAT_VERSION = 2
+# owners and source URLs, and wrote dates as dates (XLSX date cells); 3 added the response late
+# since and the deadlines missed.
+DOWNLOAD_FORMAT_VERSION = 3
 # CSV downloads start with a byte-order mark, so that Excel reads them as UTF-8.
 CSV_BOM = "\ufeff"
 
@@ -198,7 +199,22 @@ def json_chunks(values: Iterator[list]) -> Iterator[str]:
 
 
 # The filters named in a download's file name, in this order.
-FILENAME_FILTERS = ("report", "owner", "status", "response", "overdue", "q")
+FILENAME_FILTERS = (
+    "report",
+    "owner",
+    "status",
+    "response",
+    "late",
+    "overdue",
+    "response_late",
+    "q",
+)
+# A yes/no filter in the file name: (the words for yes, the words for no).
+YES_NO_WORDS = {
+    "late": ("late", "not-late"),
+    "overdue": ("overdue", "not-overdue"),
+    "response_late": ("response-late", "response-not-late"),
+}
 
 
 def export_filename(params, day: datetime.date, export_format: str) -> str:
@@ -208,8 +224,8 @@ def export_filename(params, day: datetime.date, export_format: str) -> str:
         value = slugify(params.get(name, ""))[:40]
         if not value:
             continue
-        if name == "overdue":
-            value = "overdue" if value == "yes" else "not-overdue"
+        if name in YES_NO_WORDS:
+            value = YES_NO_WORDS[name][0 if value == "yes" else 1]
         elif name == "q":
             value = f"matching-{value}"
         parts.append(value)
@@ -290,9 +306,7 @@ class RecommendationTable(BaseTable):
     lead_owner = tables.Column(
         accessor="lead_owner_name", verbose_name="Lead owner", default="Not known"
     )
-    response = tables.Column(
-        accessor="headline_response", verbose_name="Response", default="Not known"
-    )
+    response = tables.Column(accessor="headline_response", verbose_name="Response", empty_values=())
     status = tables.Column(accessor="status_then", verbose_name="Status")
     timeliness = tables.Column(
         accessor="oldest_overdue_due",
@@ -326,6 +340,13 @@ class RecommendationTable(BaseTable):
     )
     source_urls = tables.Column(accessor="pk", verbose_name="Source URLs", visible=False)
     format_version = tables.Column(accessor="pk", verbose_name="Format version", visible=False)
+    # Export only, added in download format 3 (after the others: columns are only ever added).
+    response_late_since = tables.Column(
+        accessor="pk", verbose_name="Response late since", visible=False
+    )
+    deadlines_missed = tables.Column(
+        accessor="deadlines_missed", verbose_name="Deadlines missed", visible=False, default=0
+    )
 
     class Meta(BaseTable.Meta):
         sequence = (
@@ -375,8 +396,20 @@ class RecommendationTable(BaseTable):
     def value_lead_owner(self, value) -> str:
         return value
 
-    def render_response(self, value) -> str:
-        return ResponseKind(value).label
+    def render_response(self, record, value) -> str:
+        """The lead owner's response, and since when it is late (not given or not decided by
+        the date due), if it is."""
+        late_since = getattr(record, "response_late_since", None)
+        if getattr(record, "is_response_late", False) and late_since:
+            return format_html(
+                '{} <span class="overdue">(late since {})</span>',
+                self.value_response(value),
+                uk_date(late_since),
+            )
+        return self.value_response(value)
+
+    def value_response(self, value) -> str:
+        return ResponseKind(value).label if value else "Not known"
 
     def render_status(self, value) -> str:
         return format_html(
@@ -428,6 +461,16 @@ class RecommendationTable(BaseTable):
                 urls.append(update.source.url)
         return " ".join(urls)
 
+    def value_response_late_since(self, record) -> datetime.date | str:
+        """The first day the response counted as late (not given, or not decided, by the date
+        due), when it is late on the row's day; otherwise empty."""
+        if getattr(record, "is_response_late", False):
+            return record.response_late_since
+        return ""
+
+    def value_deadlines_missed(self, value) -> int:
+        return value
+
     def value_format_version(self) -> int:
         return DOWNLOAD_FORMAT_VERSION
 
@@ -439,7 +482,7 @@ class RecommendationTable(BaseTable):
 
 
 class DeadlineState:
-    """A row's timeliness, in the words defined on /methodology/."""
+    """A row's timeliness, and each deadline's, in the words defined on /methodology/."""
 
     MISSED = "Missed"
     PAST_DUE = "Past due with no report of delivery"
@@ -447,6 +490,52 @@ class DeadlineState:
     NOT_YET_DUE = "Not yet due"
     NO_DEADLINE = "No deadline set"
     NONE_OPEN = "No open deadline (met, withdrawn or replaced)"
+    # Of one deadline only.
+    MET_ON_TIME = "Met on time"
+    MET_LATE = "Met late"
+    WITHDRAWN = "Withdrawn"
+    REPLACED = "Replaced before it fell due"
+
+
+def days_ago(days: int) -> str:
+    return f"{days} day{'' if days == 1 else 's'} ago"
+
+
+def deadline_words(deadline, day: datetime.date, replacement=None) -> str:
+    """One deadline's state on `day` (`replacement`: the deadline replacing it, if one was known
+    by then), with what shows it: “Missed: replaced after it fell due (the new date was promised
+    on 1 May 2025)”, “Past due with no report of delivery: due 31 December 2025, 327 days ago”.
+    The same rule as `DeadlineQuerySet.missed` and `.overdue`, for deadlines already read."""
+    due = uk_date(deadline.due_date)
+    days = days_ago((day - deadline.due_date).days)
+    said_missed = deadline.missed_on is not None and deadline.missed_on <= day
+    source_says = f"a source said so on {uk_date(deadline.missed_on)}" if said_missed else ""
+    if deadline.met_on is not None and deadline.met_on <= day:
+        state = DeadlineState.MET_ON_TIME
+        if deadline.met_on > deadline.due_date:
+            state = DeadlineState.MET_LATE
+        return f"{state}: met on {uk_date(deadline.met_on)}, due {due}"
+    if deadline.withdrawn_on is not None and deadline.withdrawn_on <= day:
+        return f"{DeadlineState.WITHDRAWN} on {uk_date(deadline.withdrawn_on)}, without a new date"
+    if replacement is not None:
+        promised = replacement.promised_on
+        if promised is not None and promised > deadline.due_date:
+            return (
+                f"{DeadlineState.MISSED}: replaced after it fell due (due {due}; the new date "
+                f"was promised on {uk_date(promised)})"
+            )
+        if said_missed:
+            return f"{DeadlineState.MISSED} ({source_says}), then replaced"
+        if promised is None:
+            return "Replaced by a later date (when it was replaced is not known)"
+        return f"{DeadlineState.REPLACED} (on {uk_date(promised)}; it was due {due})"
+    if said_missed:
+        return f"{DeadlineState.MISSED} ({source_says}): due {due}, {days}"
+    if deadline.due_date < day:
+        return f"{DeadlineState.PAST_DUE}: due {due}, {days}"
+    if (deadline.due_date - day).days <= settings.DUE_SOON_DAYS:
+        return f"{DeadlineState.DUE_SOON}: {due}"
+    return f"{DeadlineState.NOT_YET_DUE}: {due}"
 
 
 def timeliness(record, day: datetime.date) -> tuple[str, datetime.date | None, int | None]:
@@ -475,12 +564,26 @@ def timeliness(record, day: datetime.date) -> tuple[str, datetime.date | None, i
 
 def describe_timeliness(record, day: datetime.date) -> str:
     """“Missed: due 31 December 2025, 327 days ago (a source says so)”, “Past due with no report
-    of delivery: due …”, “Due soon: 31 December 2026”, “Not yet due: …”, “No deadline set”."""
+    of delivery: due …”, “Due soon: 31 December 2026”, “Not yet due: …”, “No deadline set”; then
+    whether an earlier deadline was missed by being replaced after it fell due."""
     state, due, days = timeliness(record, day)
     if state == DeadlineState.MISSED:
-        return f"{state}: due {uk_date(due)}, {days} days ago (a source says so)"
-    if state == DeadlineState.PAST_DUE:
-        return f"{state}: due {uk_date(due)}, {days} days ago"
-    if due is not None:
-        return f"{state}: {uk_date(due)}"
-    return state
+        words = f"{state}: due {uk_date(due)}, {days_ago(days)} (a source says so)"
+    elif state == DeadlineState.PAST_DUE:
+        words = f"{state}: due {uk_date(due)}, {days_ago(days)}"
+    elif due is not None:
+        words = f"{state}: {uk_date(due)}"
+    else:
+        words = state
+    return words + replaced_late_words(record)
+
+
+def replaced_late_words(record) -> str:
+    """“; an earlier deadline, due 31 March 2025, was missed: replaced after it fell due”."""
+    replaced_late = getattr(record, "replaced_late_due", None)
+    if replaced_late is None:
+        return ""
+    return (
+        f"; an earlier deadline, due {uk_date(replaced_late)}, was missed: "
+        "replaced after it fell due"
+    )

@@ -25,6 +25,7 @@ from tracker.as_of import (
     parse_as_of,
     published_updates_as_of,
     recommendations_as_of,
+    with_headline_response,
 )
 from tracker.models import (
     Organisation,
@@ -52,7 +53,7 @@ from tracker.public.query_params import query_answer, takes_query
 from tracker.public.scorecards import (
     STATUS_ORDER,
     combined,
-    most_overdue,
+    most_late,
     owner_records,
     report_scorecards,
     standings,
@@ -62,9 +63,11 @@ from tracker.public.tables import (
     PageQuerysetData,
     RecommendationTable,
     SpreadsheetSafeExport,
+    describe_timeliness,
     export_filename,
     table_queryset,
 )
+from tracker.response_clocks import response_late_words
 
 OVERDUE_LIST_LENGTH = 20
 # More reports than this and the dashboard shows this many scorecards, with a link to them all.
@@ -125,6 +128,18 @@ def published_by(as_of: AsOf):
     return Recommendation.objects.public().filter(report__published_on__lte=as_of.day)
 
 
+def longest_response_late(as_of: AsOf):
+    """The ids of the recommendations response late on the day, the longest late first: from the
+    stored clock today, computed for a past day."""
+    if as_of.is_past:
+        late = with_headline_response(published_by(as_of), as_of.day).filter(is_response_late=True)
+        since = "response_late_since"
+    else:
+        late = published_by(as_of).filter(response_late_from__lte=as_of.day)
+        since = "response_late_from"
+    return late.order_by(since, "report__published_on", "number").values("pk")
+
+
 def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
     ownerships = (
         Ownership.objects.leads()
@@ -146,12 +161,24 @@ def home(request):
         .select_related("report")
         .order_by("oldest_overdue_due", "report__published_on", "number", "pk")
     )
-    leads = lead_owners([r.pk for r in overdue]) if overdue else {}
-    for recommendation in overdue:
+    # The longest response-late few, picked the same way.
+    late_responses = list(
+        recommendations_as_of(as_of, accounts=False)
+        .with_last_checked(as_of.day if as_of.is_past else None)
+        .filter(pk__in=longest_response_late(as_of)[:OVERDUE_LIST_LENGTH])
+        .select_related("report")
+        .order_by("response_late_since", "report__published_on", "number")
+    )
+    listed = [*overdue, *late_responses]
+    leads = lead_owners([r.pk for r in listed]) if listed else {}
+    for recommendation in listed:
         recommendation.lead_owner = leads.get(recommendation.pk)
-        recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
         if recommendation.last_checked_on:
             recommendation.days_since_check = (as_of.day - recommendation.last_checked_on).days
+    for recommendation in overdue:
+        recommendation.timeliness_words = describe_timeliness(recommendation, as_of.day)
+    for recommendation in late_responses:
+        recommendation.late_words = response_late_words(recommendation, as_of.day)
     # The newest few are found before the joins, not after joining every update.
     latest_ids = published_updates_as_of(as_of).newest_first().values("pk")
     latest_updates = (
@@ -165,7 +192,7 @@ def home(request):
     # report's figures are on the reports page.
     shown = scorecards
     if len(scorecards) > DASHBOARD_SCORECARDS:
-        shown = most_overdue(scorecards, DASHBOARD_SCORECARDS)
+        shown = most_late(scorecards, DASHBOARD_SCORECARDS)
     charts = report_progress_charts(as_of, [card.report.pk for card in shown])
     for card in shown:
         card.chart = charts.get(card.report.pk)
@@ -178,6 +205,8 @@ def home(request):
             "all_reports_shown": len(shown) == len(scorecards),
             "overdue": overdue,
             "overdue_total": totals.overdue,
+            "late_responses": late_responses,
+            "late_responses_total": totals.response_late,
             "latest_updates": latest_updates,
             "freshness": freshness_of(published_by(as_of), as_of),
         },
@@ -351,7 +380,7 @@ def owner_list(request):
     leads = lead_owners([r.pk for r in silent]) if silent else {}
     for recommendation in silent:
         recommendation.lead_owner = leads.get(recommendation.pk)
-        recommendation.days_overdue = (as_of.day - recommendation.oldest_overdue_due).days
+        recommendation.timeliness_words = describe_timeliness(recommendation, as_of.day)
     query = {k: v for k, v in request.GET.items() if k != "sort"}
     try:
         table = owner_table(owner_records(as_of, standing=standing), request.GET.get("sort"), query)
@@ -408,7 +437,8 @@ def owner_page_context(request, organisation: Organisation, record, rows, as_of:
         "owned": [item for item in owned if item.headline is not None],
         "page_description": f"{organisation.name}: {record.owned} recommendation"
         f"{'s' if record.owned != 1 else ''} owned, {record.implemented} implemented, "
-        f"{record.overdue} overdue.",
+        f"{record.late} late ({record.overdue} overdue, {record.response_late} without a "
+        "response or decision when due).",
         "freshness": freshness_of(
             published_by(as_of).filter(pk__in=organisation.ownerships.values("recommendation")),
             as_of,
