@@ -1,6 +1,7 @@
 """The weekly digest, received by a real SMTP server and read as a person would."""
 
 import datetime
+import html
 import re
 from io import StringIO
 from urllib.parse import urlsplit
@@ -19,13 +20,14 @@ from tests.factories import (
     OwnershipFactory,
     RecommendationFactory,
     ReportFactory,
+    ResponseFactory,
     StatusUpdateFactory,
     UserFactory,
     make_editor,
 )
 from tracker.jobs import emails
 from tracker.jobs.digests import plan_digests
-from tracker.models import Check, Contact, Deadline, EmailLog, Recommendation
+from tracker.models import Check, Contact, Deadline, EmailLog, Recommendation, ResponseKind
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,7 @@ def world(settings):
     soon = RecommendationFactory(report=report, number=3, title="Consult on the example duty")
     for rec in (late, later, soon):
         OwnershipFactory(recommendation=rec, organisation=owner)
+        ResponseFactory(recommendation=rec, organisation=owner)  # accepted in 2023
     DeadlineFactory(recommendation=late)  # by the end of 2025: 12 days overdue on 12 January
     DeadlineFactory(
         recommendation=later,
@@ -479,3 +482,75 @@ def test_oversight_lists_what_nobody_has_checked_for_check_every_days(world, smt
         )
         assert "never checked" in unchecked
         assert "last checked 1 November 2025" in unchecked
+
+
+def test_late_responses_go_to_the_lead_owner_and_to_oversight_with_since_when_and_the_rule(
+    world, smtp_server
+):
+    """What is late, since when, and by which rule: unanswered past the report's date, or left
+    under consideration past the promised decision date."""
+    unanswered = RecommendationFactory(report=world["late"].report, number=4, title="Fund it")
+    OwnershipFactory(recommendation=unanswered, organisation=world["owner"])
+    OwnershipFactory(recommendation=unanswered, organisation=world["quiet"], role="supporting")
+    undecided = RecommendationFactory(report=world["late"].report, number=5, title="Decide it")
+    OwnershipFactory(recommendation=undecided, organisation=world["owner"])
+    ResponseFactory(
+        recommendation=undecided,
+        organisation=world["owner"],
+        kind=ResponseKind.UNDER_CONSIDERATION,
+        responded_on=datetime.date(2024, 1, 10),
+        decision_due_on=datetime.date(2025, 9, 30),
+    )
+    ContactFactory(organisation=world["quiet"], email="oversight@example.org", is_oversight=True)
+    send()
+
+    (digest,) = smtp_server.inbox.to("one@example.org")
+    assert digest.message["Subject"] == (
+        f"Example Department: 2 overdue, 2 responses late, 1 coming due (week {WEEK})"
+    )
+    for part in (digest.text, html.unescape(digest.html)):
+        late = part[part.index("Without a response or decision when due (2)") :]
+        # The report came out on 20 October 2022: a response was due 183 days later.
+        assert "Test audit 4: Fund it" in late
+        assert (
+            "Late: no response recorded, although one was due by 21 April 2023 (183 days after "
+            "publication, this tracker's default rule). Late since 22 April 2023." in late
+        )
+        assert (
+            "Late: still under consideration; a decision was promised by 30 September 2025. "
+            "Late since 1 October 2025." in late
+        )
+        assert late.index("Fund it") < late.index("Decide it")  # longest late first
+        assert "https://tracker.example.org/methodology/#response-clocks" in part
+    # The supporting owner's contact is not told: the response is the lead owner's to give.
+    assert smtp_server.inbox.to("quiet@example.org") == []
+    (oversight,) = smtp_server.inbox.to("oversight@example.org")
+    assert "2 responses late" in oversight.message["Subject"]
+    for part in (oversight.text, html.unescape(oversight.html)):
+        late = part[
+            part.index("Without a response or decision when due (2)") : part.index("Silent:")
+        ]
+        assert "Lead owner: Example Department" in late
+        assert "Late since 22 April 2023." in late
+
+
+def test_a_past_week_sent_late_counts_the_responses_late_on_its_day(world, smtp_server):
+    """On 12 January 2026 the decision promised for 31 January 2026 was not yet late."""
+    undecided = RecommendationFactory(report=world["late"].report, number=5, title="Decide it")
+    OwnershipFactory(recommendation=undecided, organisation=world["owner"])
+    ResponseFactory(
+        recommendation=undecided,
+        organisation=world["owner"],
+        kind=ResponseKind.UNDER_CONSIDERATION,
+        decision_due_on=datetime.date(2026, 1, 31),
+    )
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC), tick=False):
+        send()
+    (digest,) = smtp_server.inbox.to("one@example.org")
+    assert "responses late" not in digest.message["Subject"]
+    assert "Decide it" not in digest.text
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC), tick=False):
+        send("2026-W10")
+    (_, current) = smtp_server.inbox.to("one@example.org")
+    assert "1 response late" in current.message["Subject"]
+    assert "Late since 1 February 2026." in current.text

@@ -17,6 +17,7 @@ from tracker.models import (
     ResponseKind,
     StatusUpdate,
 )
+from tracker.updates import refresh_headline_statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,8 @@ PAGES = [
     "/recommendations/?status=in_progress&overdue=yes&response=accepted&q=example",
     "/recommendations/?owner=owner-0&as_of=2025-06-16&sort=-timeliness",
     "/recommendations/?report=report-a&_export=csv",
+    "/recommendations/?late=yes&response_late=yes",
+    "/recommendations/?late=no&as_of=2026-06-01",
     "/reports/report-a/",
     "/reports/report-a/?as_of=2025-06-16",
     "/reports/report-a/1/",
@@ -39,6 +42,8 @@ PAGES = [
     "/owners/?as_of=2025-06-16",
     "/owners/owner-0/",
     "/owners/owner-1/?as_of=2025-06-16",
+    "/owners/?as_of=2026-06-01&sort=-late",
+    "/?as_of=2026-06-01",
     "/changes/",
     "/changes/?since=2020-01-01",
     "/data/",
@@ -75,12 +80,17 @@ def build_ledger(count: int) -> None:
             for i, r in enumerate(recommendations)
         ]
     )
+    # One in three still awaits a response, one in three is under consideration past the date
+    # a decision was promised: response late, and listed on the overview.
     Response.objects.bulk_create(
         Response(
             recommendation=r,
             organisation=owners[i % 4],
-            kind=ResponseKind.ACCEPTED,
-            responded_on=datetime.date(2025, 7, 1),
+            kind=[ResponseKind.ACCEPTED, ResponseKind.AWAITING, ResponseKind.UNDER_CONSIDERATION][
+                i % 3
+            ],
+            responded_on=None if i % 3 == 1 else datetime.date(2025, 7, 1),
+            decision_due_on=datetime.date(2026, 3, 31) if i % 3 == 2 else None,
             source=example_source("https://example.org/response"),
         )
         for i, r in enumerate(recommendations)
@@ -125,6 +135,7 @@ def build_ledger(count: int) -> None:
         for i, r in enumerate(recommendations)
         for part in (0, 1)
     )
+    refresh_headline_statuses(Recommendation.objects.all())  # as seed_demo does after bulk writes
 
 
 @pytest.mark.parametrize("count", [32, pytest.param(2000, marks=pytest.mark.slow)])

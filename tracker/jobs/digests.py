@@ -1,8 +1,10 @@
 """The weekly overdue digest: one e-mail per contact per ISO week, and one for oversight.
 
-Each contact gets what their organisation owns that is overdue (most overdue first), then what
-falls due in the coming days. Oversight contacts get everything overdue, each recommendation once
-with its owners, most overdue first; the "silent" list (overdue with no published update for
+Each contact gets what their organisation owns that is overdue (most overdue first), what it leads
+whose response or promised decision is late (longest first: what is late, since when, by which
+rule), then what falls due in the coming days. Oversight contacts get everything overdue, each
+recommendation once with its owners, most overdue first; every late response with its lead owner;
+the "silent" list (overdue with no published update for
 `SILENCE_DAYS` days or more); and how many drafts wait for an editor's review.
 
 Facts are as of the day of sending (`send_day`), not the Monday that names the week.
@@ -24,6 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.as_of import with_headline_response
 from tracker.jobs.digest_opt_out import opt_out_url
 from tracker.jobs.emails import (
     Outgoing,
@@ -46,6 +49,7 @@ from tracker.models import (
     Report,
     StatusUpdate,
 )
+from tracker.response_clocks import response_late_words
 
 # The lists in a digest are the same for every contact of an organisation (and for every oversight
 # contact): they are rendered once, from these templates, and put in each contact's e-mail.
@@ -94,6 +98,16 @@ class OverdueItem:
 
 
 @dataclass(frozen=True)
+class ResponseLate:
+    """A recommendation whose lead owner has not answered, or not decided, by the date due."""
+
+    recommendation: Recommendation
+    words: str  # what is late, since when, and by which rule (`response_late_words`)
+    late_since: datetime.date
+    url: str
+
+
+@dataclass(frozen=True)
 class ComingDue:
     recommendation: Recommendation
     stated_as: str
@@ -118,6 +132,9 @@ class WeekFacts:
     leads: dict = field(default_factory=dict)  # for editors: leads waiting, failing feeds
     # For oversight: not checked for new developments for CHECK_EVERY_DAYS, longest first.
     unchecked: list[Recommendation] = field(default_factory=list)
+    # Response late, longest first: per lead owner, and (for oversight) each once with its lead.
+    response_late: dict[int, list[ResponseLate]] = field(default_factory=dict)
+    response_late_once: list[tuple[ResponseLate, Organisation | None]] = field(default_factory=list)
 
 
 def gather(on: datetime.date) -> WeekFacts:
@@ -141,9 +158,12 @@ def gather(on: datetime.date) -> WeekFacts:
         .order_by("due_date", "pk")
     )
     owners = defaultdict(list)
+    leads = {}
     for ownership in Ownership.objects.public().select_related("organisation"):
         owners[ownership.recommendation_id].append(ownership.organisation)
         facts.organisations[ownership.organisation_id] = ownership.organisation
+        if ownership.role == Ownership.Role.LEAD:
+            leads[ownership.recommendation_id] = ownership.organisation
 
     overdue = defaultdict(list)
     for pk, rec in recommendations.items():
@@ -181,7 +201,33 @@ def gather(on: datetime.date) -> WeekFacts:
     )
     facts.leads = leads_for_oversight()
     facts.unchecked = list(unchecked_recommendations(on))
+    response_late = defaultdict(list)
+    for rec in responses_late(on):
+        item = ResponseLate(
+            rec,
+            response_late_words(rec, on),
+            rec.response_late_since,
+            absolute_url(rec.get_absolute_url()),
+        )
+        lead = leads.get(rec.pk)
+        facts.response_late_once.append((item, lead))
+        if lead is not None:
+            response_late[lead.pk].append(item)
+    facts.response_late = dict(response_late)
     return facts
+
+
+def responses_late(on: datetime.date) -> RecommendationQuerySet:
+    """Recommendations response late on `on` (`tracker.response_clocks`), longest late first:
+    the stored clock on the day of sending, computed for an earlier day."""
+    day = None if on >= timezone.localdate() else on
+    recommendations = Recommendation.objects.public().filter(report__published_on__lte=on)
+    return (
+        with_headline_response(recommendations, day)
+        .filter(is_response_late=True)
+        .select_related("report")
+        .order_by("response_late_since", "report__slug", "number")
+    )
 
 
 def unchecked_recommendations(on: datetime.date) -> RecommendationQuerySet:
@@ -231,6 +277,7 @@ def _context(facts: WeekFacts, contact: Contact, week: str) -> dict:
         "on": facts.on,
         "lookahead_days": settings.DIGEST_LOOKAHEAD_DAYS,
         "silence_days": settings.SILENCE_DAYS,
+        "methodology_url": absolute_url(reverse("methodology")),
     }
 
 
@@ -262,8 +309,10 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
                 **facts.leads,
             }
             has_leads = facts.leads["lead_groups"] or facts.leads["failing_feeds"]
+            context["response_late_once"] = facts.response_late_once
             has_news = (
                 facts.overdue_once
+                or facts.response_late_once
                 or has_leads
                 or facts.drafts_awaiting
                 or facts.unchecked
@@ -274,8 +323,14 @@ def plan_digests(week_start: datetime.date) -> list[Outgoing]:
             kind = EmailLog.Kind.DIGEST
             overdue = facts.overdue.get(contact.organisation_id, [])
             coming = facts.coming.get(contact.organisation_id, [])
-            context |= {"organisation": contact.organisation, "overdue": overdue, "coming": coming}
-            name = "digest" if overdue or coming else "digest_empty"
+            late = facts.response_late.get(contact.organisation_id, [])
+            context |= {
+                "organisation": contact.organisation,
+                "overdue": overdue,
+                "coming": coming,
+                "response_late": late,
+            }
+            name = "digest" if overdue or coming or late else "digest_empty"
         if name == "digest_empty" and not contact.wants_empty_digest:
             continue
         outgoing.append(
