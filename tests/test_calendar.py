@@ -1,4 +1,4 @@
-"""The iCalendar feed of open deadlines."""
+"""The iCalendar feed of open deadlines and of the dates responses and decisions are due."""
 
 import datetime
 
@@ -9,10 +9,13 @@ from icalendar import Calendar
 from tests.factories import (
     DeadlineFactory,
     OrganisationFactory,
+    OwnershipFactory,
     RecommendationFactory,
     ReportFactory,
+    ResponseFactory,
 )
 from tests.factories_open_data import NOW, build_open_data
+from tracker.models import ResponseKind
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +35,9 @@ def parse_calendar(response) -> Calendar:
     return calendar
 
 
-def events(calendar: Calendar) -> list:
-    return list(calendar.walk("VEVENT"))
+def events(calendar: Calendar, kind: str = "deadline") -> list:
+    """The calendar's events of one kind ("deadline" or "response"), by their UIDs."""
+    return [e for e in calendar.walk("VEVENT") if str(e["UID"]).startswith(f"{kind}-")]
 
 
 def test_one_all_day_event_per_open_deadline(client):
@@ -87,7 +91,9 @@ def test_uid_is_stable_and_overdue_deadlines_say_so(client):
 
     assert first["UID"] == again["UID"] == f"deadline-{deadline.pk}@127.0.0.1"
     assert first.decoded("DTSTAMP") == again.decoded("DTSTAMP")
-    assert "Overdue: the due date has passed" in str(first["DESCRIPTION"])
+    assert "Past due with no report of delivery: the due date has passed" in str(
+        first["DESCRIPTION"]
+    )
 
 
 def test_report_calendar_is_scoped_and_query_strings_are_refused(client):
@@ -111,7 +117,67 @@ def test_calendar_issues_a_bounded_number_of_queries(client, django_assert_max_n
     build_open_data(count)
 
     for url in ["/deadlines.ics", "/reports/example-inquiry/deadlines.ics"]:
-        with django_assert_max_num_queries(2):
+        with django_assert_max_num_queries(3):
             response = client.get(url)
 
         assert len(events(parse_calendar(response))) == count, url
+
+
+def test_one_event_on_each_date_a_response_or_a_decision_is_due(client):
+    """Recommendation 1 awaits a response the report's own date asks for; 2 was left under
+    consideration with a decision promised; 3 was answered; 4 under consideration, no date."""
+    report = ReportFactory(
+        slug="audit",
+        short_name="Audit",
+        published_on=datetime.date(2026, 6, 1),
+        response_due_on=datetime.date(2026, 12, 1),
+    )
+    owner = OrganisationFactory(name="Example Office")
+    awaited, undecided, answered, open_ended = (
+        RecommendationFactory(report=report, number=n, title=f"Example {n}") for n in (1, 2, 3, 4)
+    )
+    for recommendation in (awaited, undecided, answered, open_ended):
+        OwnershipFactory(recommendation=recommendation, organisation=owner)
+    ResponseFactory(
+        recommendation=undecided,
+        organisation=owner,
+        kind=ResponseKind.UNDER_CONSIDERATION,
+        responded_on=datetime.date(2026, 7, 1),
+        decision_due_on=datetime.date(2026, 10, 31),
+    )
+    ResponseFactory(
+        recommendation=answered, organisation=owner, responded_on=datetime.date(2026, 7, 1)
+    )
+    ResponseFactory(
+        recommendation=open_ended,
+        organisation=owner,
+        kind=ResponseKind.UNDER_CONSIDERATION,
+        responded_on=datetime.date(2026, 7, 1),
+    )
+
+    for url in ["/deadlines.ics", "/reports/audit/deadlines.ics"]:
+        decision, response = events(parse_calendar(client.get(url)), "response")
+        assert str(decision["UID"]) == f"response-{undecided.pk}@127.0.0.1"
+        assert str(decision["SUMMARY"]) == "Audit 2: decision due"
+        assert decision.decoded("DTSTART") == datetime.date(2026, 10, 31)
+        assert "Under consideration; a decision was promised by 31 October 2026." in str(
+            decision["DESCRIPTION"]
+        )
+        assert "Late since 1 November 2026." in str(decision["DESCRIPTION"])
+        assert str(response["SUMMARY"]) == "Audit 1: response due"
+        assert response.decoded("DTSTART") == datetime.date(2026, 12, 1)
+        assert response.decoded("DTEND") == datetime.date(2026, 12, 2)
+        description = str(response["DESCRIPTION"])
+        assert "No response recorded; one is due by 1 December 2026 (the date given" in description
+        assert "Late since" not in description
+        assert str(response["URL"]) == "http://testserver/reports/audit/1/"
+    # Answered: the event goes.
+    ResponseFactory(
+        recommendation=awaited, organisation=owner, responded_on=datetime.date(2026, 11, 20)
+    )
+    remaining = events(parse_calendar(client.get("/deadlines.ics")), "response")
+    assert [str(e["SUMMARY"]) for e in remaining] == ["Audit 2: decision due"]
+    other = ReportFactory(slug="other", published_on=datetime.date(2026, 11, 1))
+    OwnershipFactory(recommendation=RecommendationFactory(report=other), organisation=owner)
+    assert len(events(parse_calendar(client.get("/reports/other/deadlines.ics")), "response")) == 1
+    assert len(events(parse_calendar(client.get("/reports/audit/deadlines.ics")), "response")) == 1

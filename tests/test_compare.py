@@ -113,7 +113,13 @@ def test_what_the_dashboard_said_on_1_january_2026_and_what_moved_since(client, 
     assert "What moved from 1 January 2026 to 5 December 2026" in text
     assert "Test 1: Create an example authority : In progress → Partially implemented" in text
     assert "Second 1: Publish an example plan : Not yet assessed → Implemented" in text
-    assert "Became overdue (1)" in text  # Test 2's decision deadline passed on 30 November
+    # Test 2 has no lead owner, so no response counts as its headline one: its response was
+    # late then and is still; its decision deadline passed on 30 November, so it is overdue too.
+    assert "Became late (0)" in text
+    assert (
+        "Late on both days, for another reason (1) Test 2 : late (response late) → "
+        "late (overdue; response late)" in text
+    )
     assert "Test 2: deadline set for 30 November 2026" in text
     assert "Checks for new developments (1)" in text
     assert "20 November 2026: Test 1 — Nothing new" in text
@@ -126,7 +132,11 @@ def test_what_the_dashboard_said_on_1_january_2026_and_what_moved_since(client, 
         ("Test 1", "In progress", "Partially implemented"),
     }
     assert any(r["what"] == "checked" and r["on"] == "2026-11-20" for r in rows)
-    assert any(r["what"] == "became late" and r["recommendation"] == "Test 2" for r in rows)
+    assert {
+        (r["recommendation"], r["before"], r["after"])
+        for r in rows
+        if r["what"] == "late for another reason"
+    } == {("Test 2", "late (response late)", "late (overdue; response late)")}
 
 
 @pytest.mark.parametrize(

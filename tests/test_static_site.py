@@ -30,6 +30,7 @@ from tests.factories import (
     DeadlineFactory,
     RecommendationFactory,
     ReportFactory,
+    ResponseFactory,
     StatusUpdateFactory,
     make_editor,
 )
@@ -517,6 +518,33 @@ def test_a_new_deadline_rebuilds_the_calendars(sample, out):
     ).stat().st_ino
 
 
+def test_a_response_given_or_a_report_response_date_rebuilds_calendars_and_pages(sample, out):
+    """The calendars carry the dates responses are due, and the pages say when one is late."""
+    with time_machine.travel(NOW, tick=False):
+        build(out)
+        first = out.resolve()
+        assert "Second 1: response due" in (first / "deadlines.ics").read_text()
+        ResponseFactory(recommendation=sample.done, organisation=sample.lead)
+        assert build(out, "--only-changed").startswith("Incremental build: 1 changed")
+        second = out.resolve()
+        assert "Second 1: response due" not in (second / "deadlines.ics").read_text()
+        assert (
+            "Second 1: response due"
+            not in (second / "reports/second-inquiry/deadlines.ics").read_text()
+        )
+        assert (first / "reports/test-inquiry/deadlines.ics").stat().st_ino == (
+            second / "reports/test-inquiry/deadlines.ics"
+        ).stat().st_ino
+        # A report's own response date moves its recommendations' clocks.
+        sample.report.response_due_on = datetime.date(2027, 1, 31)
+        sample.report.save()
+        assert build(out, "--only-changed").startswith("Incremental build")
+    calendar = (out / "reports/test-inquiry/deadlines.ics").read_text()
+    assert "DTSTART;VALUE=DATE:20270131" in calendar
+    page = (out / "reports/test-inquiry/2/index.html").read_text()
+    assert "Late:" not in page
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_build_in_several_processes_writes_the_same_files(sample, tmp_path):
@@ -618,8 +646,13 @@ def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sam
         today = NOW.date()
         request = rf.get("/deadlines.ics")
         deadlines = list(calendar_feed.open_deadlines(today))
+        clocks = list(calendar_feed.response_clocks())
         assert len(deadlines) >= 2
-        for name, chosen in [("Every deadline", deadlines), ("No deadline", [])]:
+        assert len(clocks) >= 2  # the sample's awaited responses
+        for name, chosen, chosen_clocks in [
+            ("Every deadline", deadlines, clocks),
+            ("No deadline", [], []),
+        ]:
             calendar = Calendar()
             for key, value in [
                 ("prodid", f"-//{django_settings.SITE_NAME}//Deadlines//EN"),
@@ -631,8 +664,9 @@ def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sam
             ]:
                 calendar.add(key, value)
             description = (
-                "Open deadlines: promises neither met, withdrawn nor replaced by a later date. "
-                f"Generated on {today:%-d %B %Y}."
+                "Open deadlines (promises neither met, withdrawn nor replaced by a later date), "
+                "then the dates by which responses, or promised decisions, are due and not yet "
+                f"given. Generated on {today:%-d %B %Y}."
             )
             calendar.add("description", description)
             calendar.add("x-wr-caldesc", description)
@@ -642,7 +676,10 @@ def test_a_calendar_put_together_from_its_events_is_the_one_icalendar_writes(sam
             calendar.add("x-published-ttl", "PT12H")
             for deadline in chosen:
                 calendar.add_component(calendar_feed.deadline_event(deadline, request, today))
-            assert calendar_feed.build_calendar(name, chosen, request, today) == calendar.to_ical()
+            for recommendation in chosen_clocks:
+                calendar.add_component(calendar_feed.response_event(recommendation, request, today))
+            built = calendar_feed.build_calendar(name, chosen, chosen_clocks, request, today)
+            assert built == calendar.to_ical()
 
 
 def test_the_build_manifest_is_kept_beside_the_build_never_in_the_served_folder(sample, out):

@@ -163,3 +163,38 @@ def test_a_deadline_replaced_before_it_fell_due_or_on_an_unknown_day_is_not_miss
 def download(client, export_format: str) -> bytes:
     response = client.get(f"/recommendations/?_export={export_format}")
     return b"".join(response.streaming_content)
+
+
+def test_the_day_a_response_or_a_decision_became_late_is_a_change_in_the_page_and_feed(
+    client, sample
+):
+    """Second 1 has had no response since one was due on 16 December 2025 (the default rule)."""
+    changes = text_of(client.get("/changes/?since=2025-12-01&until=2025-12-31"))
+    assert "Responses and decisions that became late" in changes
+    assert "Second 1: response late" in changes
+    assert "Late since 17 December 2025." in changes
+    # A date passing is recorded by nobody: not in what was recorded.
+    recorded = text_of(client.get("/changes/?view=recorded&since=2025-12-01&until=2025-12-31"))
+    assert "response late" not in recorded
+
+    feed = client.get("/changes.atom?days=366").content.decode()
+    assert "Response late: Second 1: response late" in feed
+    assert "<updated>2025-12-17T00:00:00+00:00</updated>" in feed
+
+    # Left under consideration with a decision promised for 31 October 2026: late from 1 November.
+    ResponseFactory(
+        recommendation=sample.done,
+        organisation=sample.lead,
+        kind=ResponseKind.UNDER_CONSIDERATION,
+        responded_on=datetime.date(2026, 1, 15),
+        decision_due_on=datetime.date(2026, 10, 31),
+    )
+    feed = client.get("/changes.atom").content.decode()  # the last 30 days
+    assert "Response late: Second 1: decision late" in feed
+    assert "<updated>2026-11-01T00:00:00+00:00</updated>" in feed
+    assert "a decision was promised by 31 October 2026. Late since 1 November 2026." in feed
+    # And in what moved between two days.
+    moved = text_of(client.get("/compare/?from=2026-10-01&to=2026-11-23"))
+    assert "Became late (1)" in moved
+    assert "Second 1: Publish an example plan : not late → late (response late)" in moved
+    assert "Responses given or become late (1) Second 1: decision late" in moved

@@ -12,13 +12,16 @@ Two views, never mixed (`Basis`):
 - `deadline_met`, `deadline_withdrawn`, `deadline_missed`: on the day it was met, dropped, or a
   source said it was missed;
 - `deadline_overdue`: an open deadline passed its due date with no report of delivery, so it is
-  past due from the day after.
+  past due from the day after;
+- `response_late`: a recommendation's response, or a promised decision, became late (the day
+  after it was due: `tracker.response_clocks`), for those still late today.
 
 **What was recorded**: each entry dated by when the tracker recorded it, so "since D" means "since
 I last looked": updates by `published_at`, deadlines and responses by `created_at`, and deadlines
-met, dropped or reported missed by the last change of their row (`updated_at`). Entries recorded
-on the day their report was first loaded are counted apart, as that report's initial load: they
-are the record catching up with the past, not news.
+met, dropped or reported missed by the last change of their row (`updated_at`). A date passing is
+recorded by nobody, so deadlines passing and responses becoming late are only in the first view.
+Entries recorded on the day their report was first loaded are counted apart, as that report's
+initial load: they are the record catching up with the past, not news.
 
 Drafts are never changes, and nothing of an unpublished report is (`public()` in
 `tracker.models`). A fixed number of queries, whatever the number of changes.
@@ -36,6 +39,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tracker.as_of import with_headline_response
 from tracker.models import (
     Deadline,
     Recommendation,
@@ -46,6 +50,7 @@ from tracker.models import (
     superseded_exists,
 )
 from tracker.periods import describe_due
+from tracker.response_clocks import response_late_words
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -65,6 +70,7 @@ KIND_LABELS = {
     "deadline_withdrawn": "Deadline dropped",
     "deadline_missed": "Deadline missed",
     "deadline_overdue": "Deadline passed",
+    "response_late": "Response late",
 }
 UPDATE_KINDS = {"update", "correction"}
 
@@ -260,13 +266,16 @@ def changes_of_deadline(
     for kind, at in kinds:
         if kind == "deadline_moved":
             old = deadline.supersedes
+            missed = ""
+            if deadline.promised_on and deadline.promised_on > old.due_date:
+                missed = " The earlier date had already passed: it counts as missed."
             changes.append(
                 change(
                     kind,
                     at,
                     f"deadline moved from {describe_due(old.due_date, old.precision)} "
                     f"to {describe_due(deadline.due_date, deadline.precision)}",
-                    f"{promise} This replaces {due_words(old)}.{reason}",
+                    f"{promise} This replaces {due_words(old)}.{missed}{reason}",
                 )
             )
         elif kind == "deadline_set":
@@ -312,6 +321,25 @@ def changes_of_deadline(
                 )
             )
     return changes
+
+
+def change_of_response_late(recommendation: Recommendation) -> Change:
+    """The day a recommendation's response, or a promised decision, became late."""
+    late_from = recommendation.response_late_since
+    undecided = recommendation.headline_response == ResponseKind.UNDER_CONSIDERATION
+    report = recommendation.report
+    at = start_of_day(late_from)
+    return Change(
+        kind="response_late",
+        on=late_from,
+        at=at,
+        recommendation=recommendation,
+        title=f"{label(recommendation)}: {'decision' if undecided else 'response'} late",
+        summary=response_late_words(recommendation, late_from),
+        source=None if undecided else report.response_due_source,
+        reported=True,
+        key=change_key("response_late", recommendation.pk),
+    )
 
 
 @dataclass(frozen=True)
@@ -438,7 +466,7 @@ def latest_changes(
     basis: str = Basis.HAPPENED,
 ) -> LatestChanges:
     """The latest `limit` changes of each kind (all of them when `limit` is None) from `since` to
-    `until` (both inclusive), and how many there are of each: six queries whatever the number.
+    `until` (both inclusive), and how many there are of each: eight queries whatever the number.
     Which changes there are is read from a few columns of each row; only the rows shown are then
     loaded whole. In the recorded view, entries recorded on the day their report was loaded are
     counted apart (`initial_loads`)."""
@@ -475,6 +503,15 @@ def latest_changes(
         report = columns[len(DEADLINE_COLUMNS) :]
         for kind, at in deadline_kinds(row, since, until, basis, day_start):
             add(kind, at, pk, *report)
+    if basis == Basis.HAPPENED:
+        # From the stored clock: those late today that became late in the period.
+        late = Recommendation.objects.filter(
+            response_late_from__gte=since, response_late_from__lte=until
+        )
+        for pk, late_from, *report in late.values_list(
+            "pk", "response_late_from", "report__short_name", "report__created_at"
+        ).order_by():
+            add("response_late", day_start(late_from), pk, *report)
 
     # The order of `newest_first`: latest first, then by key.
     chosen = {
@@ -487,9 +524,10 @@ def latest_changes(
     deadline_pks = {
         pk
         for k, rows in chosen.items()
-        if k not in UPDATE_KINDS and k != "response"
+        if k not in UPDATE_KINDS and k not in ("response", "response_late")
         for *_, pk in rows
     }
+    late_pks = [pk for _at, _key, pk in chosen["response_late"]]
     shown = []
     if update_pks:
         related = updates.filter(pk__in=update_pks).select_related(
@@ -501,6 +539,11 @@ def latest_changes(
             "recommendation__report", "organisation", "source"
         )
         shown += [change_of_response(response, basis) for response in related]
+    if late_pks:
+        related = with_headline_response(
+            Recommendation.objects.filter(pk__in=late_pks)
+        ).select_related("report__response_due_source")
+        shown += [change_of_response_late(recommendation) for recommendation in related]
     if deadline_pks:
         for deadline in _with_related(Deadline.objects.filter(pk__in=deadline_pks)):
             shown += [

@@ -1,10 +1,11 @@
 """What moved between two days: the `/compare/` page and its CSV download.
 
 Both days are read with the same definitions as every past view (`tracker.as_of`): each
-recommendation's headline status and whether it was overdue on each day. Between them (after the
-first day, up to and including the second), what happened (`tracker.public.changes`, dated by the
-day each fact describes): responses given and deadlines set, moved, met, missed, dropped or
-passed, and the checks editors made. A fixed number of queries, whatever the number of rows.
+recommendation's headline status and whether it was late on each day (overdue, or response late).
+Between them (after the first day, up to and including the second), what happened
+(`tracker.public.changes`, dated by the day each fact describes): responses given or become late,
+deadlines set, moved, met, missed, dropped or passed, and the checks editors made. A fixed number
+of queries, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -37,6 +38,25 @@ DEADLINE_KINDS = [
 class Standing:
     status: str
     is_overdue: bool
+    is_response_late: bool = False
+
+    @property
+    def is_late(self) -> bool:
+        """Late: overdue, or response late (the headline figure's definition)."""
+        return self.is_overdue or self.is_response_late
+
+    @property
+    def late_words(self) -> str:
+        """“late (overdue; response late)”, “late (response late)”, “not late”."""
+        parts = [
+            words
+            for words, holds in (
+                ("overdue", self.is_overdue),
+                ("response late", self.is_response_late),
+            )
+            if holds
+        ]
+        return f"late ({'; '.join(parts)})" if parts else "not late"
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,10 @@ class Moved:
     def after_label(self) -> str:
         return ImplementationStatus(self.after.status).label
 
+    @property
+    def before_late_words(self) -> str:
+        return self.before.late_words if self.before is not None else "not yet published"
+
 
 @dataclass
 class Comparison:
@@ -65,6 +89,8 @@ class Comparison:
     status_changes: list[Moved] = field(default_factory=list)
     became_late: list[Moved] = field(default_factory=list)
     stopped_being_late: list[Moved] = field(default_factory=list)
+    # Late on both days, for another reason (say, overdue now, response late then).
+    late_otherwise: list[Moved] = field(default_factory=list)
     responses: list = field(default_factory=list)  # Change
     deadlines: list = field(default_factory=list)  # Change
     updates: list = field(default_factory=list)  # Change
@@ -76,6 +102,7 @@ class Comparison:
             len(self.status_changes)
             + len(self.became_late)
             + len(self.stopped_being_late)
+            + len(self.late_otherwise)
             + len(self.responses)
             + len(self.deadlines)
             + len(self.checks)
@@ -85,10 +112,13 @@ class Comparison:
 def standings_on(as_of: AsOf) -> dict[int, Standing]:
     rows = (
         recommendations_as_of(as_of, accounts=False, responses=False)
-        .values_list("pk", "status_then", "is_overdue")
+        .values_list("pk", "status_then", "is_overdue", "is_response_late")
         .order_by()
     )
-    return {pk: Standing(status, bool(overdue)) for pk, status, overdue in rows}
+    return {
+        pk: Standing(status, bool(overdue), bool(response_late))
+        for pk, status, overdue, response_late in rows
+    }
 
 
 def compare(first: datetime.date, second: datetime.date, today: datetime.date) -> Comparison:
@@ -102,17 +132,20 @@ def compare(first: datetime.date, second: datetime.date, today: datetime.date) -
         "status": [],
         "late": [],
         "not_late": [],
+        "otherwise": [],
     }
     for pk, now in after.items():
         then = before.get(pk)
         newly_assessed = then is None and now.status != ImplementationStatus.NOT_YET_ASSESSED
         if newly_assessed or (then is not None and then.status != now.status):
             moved["status"].append((pk, then, now))
-        was_late = then is not None and then.is_overdue
-        if now.is_overdue and not was_late:
+        was_late = then is not None and then.is_late
+        if now.is_late and not was_late:
             moved["late"].append((pk, then, now))
-        if was_late and not now.is_overdue:
+        if was_late and not now.is_late:
             moved["not_late"].append((pk, then, now))
+        if was_late and now.is_late and then.late_words != now.late_words:
+            moved["otherwise"].append((pk, then, now))
     ids = {pk for rows in moved.values() for pk, *_ in rows}
     recommendations = Recommendation.objects.public().select_related("report").in_bulk(ids)
 
@@ -130,9 +163,10 @@ def compare(first: datetime.date, second: datetime.date, today: datetime.date) -
     comparison.status_changes = listed(moved["status"])
     comparison.became_late = listed(moved["late"])
     comparison.stopped_being_late = listed(moved["not_late"])
+    comparison.late_otherwise = listed(moved["otherwise"])
     if first < second:
         happened = latest_changes(first + ONE_DAY, second, None, Basis.HAPPENED)
-        comparison.responses = happened.merged(["response"])
+        comparison.responses = happened.merged(["response", "response_late"])
         comparison.deadlines = happened.merged(DEADLINE_KINDS)
         comparison.updates = happened.merged(["update", "correction"])
         comparison.checks = list(
@@ -162,13 +196,13 @@ def comparison_rows(comparison: Comparison) -> list[list[str]]:
         ("status changed", comparison.status_changes),
         ("became late", comparison.became_late),
         ("stopped being late", comparison.stopped_being_late),
+        ("late for another reason", comparison.late_otherwise),
     ]:
         for item in items:
             r = item.recommendation
             before, after = item.before_label, item.after_label
             if what != "status changed":
-                before = "late" if item.before and item.before.is_overdue else "not late"
-                after = "late" if item.after.is_overdue else "not late"
+                before, after = item.before_late_words, item.after.late_words
             rows.append(
                 [what, label(r), r.title, f"{first} to {second}", before, after, "", page(r)]
             )

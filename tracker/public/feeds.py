@@ -276,8 +276,9 @@ class ChangesFeed(BaseFeed):
                 "whenever it was recorded"
             )
         return (
-            f"{what}: updates, responses, corrections, deadlines set, moved, met, missed, dropped "
-            f"or passed. {shown_words(window)}{as_of_words(window.until)}"
+            f"{what}: updates, responses given or become late, corrections, deadlines set, "
+            f"moved, met, missed, dropped or passed. {shown_words(window)}"
+            f"{as_of_words(window.until)}"
         )
 
     def link(self, window: Window) -> str:

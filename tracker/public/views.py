@@ -457,6 +457,7 @@ CHANGE_SECTIONS = [
     ("Deadlines moved", {"deadline_moved"}),
     ("Deadlines missed, as a source says", {"deadline_missed"}),
     ("Deadlines that passed with no report of delivery", {"deadline_overdue"}),
+    ("Responses and decisions that became late", {"response_late"}),
     ("Deadlines set, met or dropped", {"deadline_set", "deadline_met", "deadline_withdrawn"}),
     ("Corrections", {"correction"}),
 ]

@@ -227,9 +227,10 @@ def recommendation_urls(slug: str, number: int) -> list[str]:
 
 def fingerprints() -> dict[int, str]:
     """A digest per public recommendation of everything its own page shows that editors can
-    change, as `<everything but deadlines>:<deadlines>`, so a change to the calendars can be told
-    apart. One grouped query per table: each reads its table once, whatever the number of rows.
-    A recommendation of an unpublished report has none: changing it rebuilds nothing."""
+    change, as `<everything but deadlines>:<what the calendars show>` (its deadlines, its
+    responses and its response clock), so a change to the calendars can be told apart. One grouped
+    query per table: each reads its table once, whatever the number of rows. A recommendation of
+    an unpublished report has none: changing it rebuilds nothing."""
 
     def per_recommendation(queryset, stamp: str = "updated_at") -> dict[int, tuple]:
         rows = queryset.order_by().values("recommendation").annotate(n=Count("pk"), at=Max(stamp))
@@ -242,13 +243,19 @@ def fingerprints() -> dict[int, str]:
         per_recommendation(Check.objects.all()),  # its page says when it was last checked
     ]
     deadlines = per_recommendation(Deadline.objects.all())
+    responses = ledger[1]
 
     def digest(values) -> str:
         return hashlib.sha256(repr(values).encode()).hexdigest()[:12]
 
-    def fingerprint(pk: int, updated_at) -> str:
-        others = digest((updated_at, *(part.get(pk) for part in ledger)))
-        return f"{others}:{digest(deadlines.get(pk))}"
+    def fingerprint(pk: int, updated_at, late_from) -> str:
+        # The response clock moves with the report's response date too: its pages say so.
+        others = digest((updated_at, late_from, *(part.get(pk) for part in ledger)))
+        return f"{others}:{digest((deadlines.get(pk), responses.get(pk), late_from))}"
 
-    own_rows = Recommendation.objects.public().order_by().values_list("pk", "updated_at")
-    return {pk: fingerprint(pk, updated_at) for pk, updated_at in own_rows}
+    own_rows = (
+        Recommendation.objects.public()
+        .order_by()
+        .values_list("pk", "updated_at", "response_late_from")
+    )
+    return {pk: fingerprint(pk, *row) for pk, *row in own_rows}

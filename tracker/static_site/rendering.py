@@ -29,6 +29,8 @@ from tracker.public.calendar import (
     event_ical,
     open_deadlines,
     report_calendar_name,
+    response_clocks,
+    response_event_ical,
     site_calendar_name,
 )
 from tracker.public.facts import (
@@ -252,8 +254,9 @@ class TablePages:
 
 
 class Calendars:
-    """The whole site's calendar and each report's: every open deadline's event is written once
-    (`event_ical`) and each calendar is put together from the events it holds, as
+    """The whole site's calendar and each report's: every open deadline's and response clock's
+    event is written once (`event_ical`, `response_event_ical`) and each calendar is put together
+    from the events it holds, as
     `deadlines_calendar` and `report_deadlines_calendar` would write it."""
 
     SITE = "/deadlines.ics"
@@ -262,7 +265,7 @@ class Calendars:
         self.as_of = plan.today
         self.renderer = renderer
         self.slugs = {url: self.report_of(url) for url in urls if self.takes(url)}
-        self._events: dict[int, bytes] | None = None
+        self._events: list[bytes] | None = None
 
     @classmethod
     def takes(cls, url: str) -> bool:
@@ -279,14 +282,22 @@ class Calendars:
 
     def _fetch(self) -> None:
         deadlines = open_deadlines(self.as_of)
+        clocks = response_clocks()
         if self.SITE not in self.slugs:
             deadlines = deadlines.filter(recommendation__report__slug__in=self.slugs.values())
+            clocks = clocks.filter(report__slug__in=self.slugs.values())
         request = self.renderer.request(self.SITE)
-        self.deadlines = list(deadlines)
-        self._events = {d.pk: event_ical(d, request, self.as_of) for d in self.deadlines}
+        # The deadlines' events, then the response clocks', as `build_calendar` orders them.
+        self._events = []
         self.by_report: dict[str, list[bytes]] = defaultdict(list)
-        for deadline in self.deadlines:
-            self.by_report[deadline.recommendation.report.slug].append(self._events[deadline.pk])
+        for deadline in deadlines:
+            event = event_ical(deadline, request, self.as_of)
+            self._events.append(event)
+            self.by_report[deadline.recommendation.report.slug].append(event)
+        for recommendation in clocks:
+            event = response_event_ical(recommendation, request, self.as_of)
+            self._events.append(event)
+            self.by_report[recommendation.report.slug].append(event)
         self.reports = {
             report.slug: report
             for report in Report.objects.public().filter(slug__in=self.slugs.values())
@@ -297,8 +308,7 @@ class Calendars:
             self._fetch()
         slug = self.slugs[url]
         if slug is None:
-            events = [self._events[deadline.pk] for deadline in self.deadlines]
-            return calendar_ical(site_calendar_name(), events, self.as_of)
+            return calendar_ical(site_calendar_name(), self._events, self.as_of)
         report = self.reports.get(slug)
         if report is None:
             raise BuildError(f"{url} was not found.")
