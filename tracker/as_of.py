@@ -145,7 +145,7 @@ def with_headline_response(
         queryset = queryset.annotate(response_late_since=F("response_late_from"))
     else:
         late = Q(response_late_since__lte=day)
-        queryset = queryset.annotate(response_late_since=response_late_from())
+        queryset = queryset.annotate(response_late_since=response_late_from(day))
     return queryset.annotate(
         is_response_late=Case(
             When(late, then=Value(True)), default=Value(False), output_field=BooleanField()

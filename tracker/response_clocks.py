@@ -24,7 +24,9 @@ from django.conf import settings
 from django.db.models import (
     Case,
     DateField,
+    DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -33,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.signals import post_delete, post_save
 
 from tracker.models import (
@@ -48,10 +50,10 @@ from tracker.models import (
 ONE_DAY = datetime.timedelta(days=1)
 
 
-def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Case:
-    """The lead owner's latest response (given on or before `day` when one is given). Where a
-    department leads and the response was its government's (the UK Government answered for
-    it), the government's latest response."""
+def _headline_candidates(day: datetime.date | None) -> tuple[QuerySet, QuerySet]:
+    """The outer recommendation's responses (given on or before `day` when one is given) by its
+    lead owner, and by a government, newest first: the headline response is the first of the
+    lead's, or else the first of a government's."""
     lead = (
         Ownership.objects.leads()
         .filter(recommendation=OuterRef(OuterRef("pk")))
@@ -61,51 +63,75 @@ def headline_response_subquery(day: datetime.date | None, field: str = "kind") -
     responses = Response.objects.filter(recommendation=OuterRef("pk"))
     if day is not None:
         responses = responses.filter(Q(responded_on__isnull=True) | Q(responded_on__lte=day))
-    by_lead = responses.filter(organisation__in=Subquery(lead))
-    by_government = responses.filter(organisation__kind=Organisation.Kind.GOVERNMENT)
     newest = (F("responded_on").desc(nulls_last=True), "-pk")
+    by_lead = responses.filter(organisation__in=Subquery(lead)).order_by(*newest)
+    by_government = responses.filter(organisation__kind=Organisation.Kind.GOVERNMENT)
+    return by_lead, by_government.order_by(*newest)
+
+
+def headline_response_subquery(day: datetime.date | None, field: str = "kind") -> Case:
+    """The lead owner's latest response (given on or before `day` when one is given). Where a
+    department leads and the response was its government's (the UK Government answered for
+    it), the government's latest response."""
+    by_lead, by_government = _headline_candidates(day)
     return Case(
-        When(Exists(by_lead), then=Subquery(by_lead.order_by(*newest).values(field)[:1])),
-        default=Subquery(by_government.order_by(*newest).values(field)[:1]),
+        When(Exists(by_lead), then=Subquery(by_lead.values(field)[:1])),
+        default=Subquery(by_government.values(field)[:1]),
     )
 
 
 def _day_after(expression) -> Cast:
-    return Cast(expression + ONE_DAY, DateField())
+    return Cast(ExpressionWrapper(expression + ONE_DAY, output_field=DateTimeField()), DateField())
 
 
-def response_late_from() -> Case:
-    """**Response late from**: the first day on which the recommendation counts as response late
-    (the day after the response or the decision was due); None when no response clock runs (a
-    response was given, or it is under consideration with no promised date). Needs the
-    `headline_response` and `headline_decision_due` annotations of `with_headline_response`."""
-    unanswered = Q(headline_response__isnull=True) | Q(headline_response=ResponseKind.AWAITING)
+def _response_due(field=F) -> Coalesce:
+    """The day a response to the recommendation's report is due: the report's own date, or
+    `RESPONSE_DUE_DAYS` after publication. `field` is `OuterRef` inside a subquery of responses,
+    so that it reads the report the outer query has joined already."""
     default_due = datetime.timedelta(days=settings.RESPONSE_DUE_DAYS)
-    return Case(
+    published = ExpressionWrapper(
+        field("report__published_on") + default_due, output_field=DateTimeField()
+    )
+    return Coalesce(
+        field("report__response_due_on"), Cast(published, DateField()), output_field=DateField()
+    )
+
+
+def response_late_from(day: datetime.date | None = None) -> Case:
+    """**Response late from**: the first day on which the recommendation counts as response late
+    (the day after the response or the decision was due), by its headline response among those
+    given on or before `day` (every one recorded when `day` is None); None when no response clock
+    runs (a response was given, or it is under consideration with no promised date).
+
+    Each response row says what its own clock would be, so the headline response's subqueries
+    are read once, not once for each branch."""
+    by_lead, by_government = _headline_candidates(day)
+    clock = Case(
+        When(kind=ResponseKind.AWAITING, then=_day_after(_response_due(OuterRef))),
         When(
-            unanswered & Q(report__response_due_on__isnull=False),
-            then=_day_after(F("report__response_due_on")),
-        ),
-        When(unanswered, then=_day_after(F("report__published_on") + default_due)),
-        When(
-            Q(headline_response=ResponseKind.UNDER_CONSIDERATION)
-            & Q(headline_decision_due__isnull=False),
-            then=_day_after(F("headline_decision_due")),
+            kind=ResponseKind.UNDER_CONSIDERATION,
+            decision_due_on__isnull=False,
+            then=_day_after(F("decision_due_on")),
         ),
         default=Value(None, output_field=DateField()),
+        output_field=DateField(),
+    )
+
+    def headline_clock(responses: QuerySet) -> Subquery:
+        return Subquery(responses.annotate(clock=clock).values("clock")[:1])
+
+    return Case(
+        When(Exists(by_lead), then=headline_clock(by_lead)),
+        When(Exists(by_government), then=headline_clock(by_government)),
+        default=_day_after(_response_due()),  # no response recorded
         output_field=DateField(),
     )
 
 
 def response_late_from_now() -> Subquery:
     """For an UPDATE of recommendations: `response_late_from` from every response recorded."""
-    recommendation = (
-        Recommendation.objects.filter(pk=OuterRef("pk"))
-        .annotate(
-            headline_response=headline_response_subquery(None),
-            headline_decision_due=headline_response_subquery(None, "decision_due_on"),
-        )
-        .annotate(late_from=response_late_from())
+    recommendation = Recommendation.objects.filter(pk=OuterRef("pk")).annotate(
+        late_from=response_late_from()
     )
     return Subquery(recommendation.values("late_from")[:1], output_field=DateField())
 
