@@ -2,9 +2,11 @@
 from the responses, whatever the records and however they were saved."""
 
 import datetime
+import io
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db.models import Q
 
 from tests.factories import (
@@ -215,4 +217,12 @@ def test_the_stored_clock_is_what_the_late_filter_and_figures_read(cases, client
     api = client.get("/api/recommendations/?response_late=yes&page_size=100").json()
     assert len(api["results"]) == 8
     refresh_response_clocks(Recommendation.objects.filter(pk=accepted.pk))
+    assert_in_step()
+
+
+def test_loading_the_shipped_reports_stores_each_clock_as_computed():
+    """The report files' loader saves responses, owners and reports one by one: the signals keep
+    every stored clock in step, as the computed one is."""
+    call_command("load_reports", stdout=io.StringIO())
+    assert Recommendation.objects.count() >= 32
     assert_in_step()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from tests.factories import ResponseFactory
 from tests.factories_pages import NOW, build_sample
 from tests.test_views_public import text_of
-from tracker.models import Deadline, ResponseKind
+from tracker.models import Deadline, Ownership, ResponseKind
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,33 @@ def test_the_day_a_response_or_a_decision_became_late_is_a_change_in_the_page_an
     assert "Became late (1)" in moved
     assert "Second 1: Publish an example plan : not late → late (response late)" in moved
     assert "Responses given or become late (1) Second 1: decision late" in moved
+
+
+def test_late_counts_overdue_and_response_late_once_in_the_filter_api_and_figures(client, sample):
+    """Test 1 is overdue; Test 2 and Second 1 await responses; making Test 1's response late
+    too leaves three late recommendations, one of them both."""
+    Ownership.objects.filter(
+        recommendation=sample.overdue
+    ).delete()  # no lead: no headline response
+    late = client.get("/api/recommendations/?late=yes").json()["results"]
+    assert sorted(row["label"] for row in late) == ["Second 1", "Test 1", "Test 2"]
+    test_1 = next(row for row in late if row["label"] == "Test 1")
+    assert (test_1["is_late"], test_1["is_overdue"], test_1["is_response_late"]) == (
+        True,
+        True,
+        True,
+    )
+    assert test_1["response_late_since"] == "2023-04-22"
+    assert client.get("/api/recommendations/?late=no").json()["count"] == 0
+    table = text_of(client.get("/recommendations/?late=yes"))
+    assert "Not known (late since 22 April 2023)" in table
+    overview = text_of(client.get("/"))
+    assert (
+        "Late 2 of which 1 overdue: past a deadline or missed, with no report of delivery · 2 "
+        "without a response or decision when due (1 both, counted once)." in overview
+    )
+    owners = client.get("/owners/?sort=-late").content.decode()
+    assert '<th scope="col" aria-sort="descending"><a href="?sort=late">Late' in owners
+    methodology = text_of(client.get("/methodology/"))
+    assert "Late , as a headline figure, counts the recommendations that are overdue" in methodology
+    assert "replaced before it fell due" in methodology
