@@ -137,7 +137,7 @@ def longest_response_late(as_of: AsOf):
     else:
         late = published_by(as_of).filter(response_late_from__lte=as_of.day)
         since = "response_late_from"
-    return late.order_by(since, "report__published_on", "number").values("pk")
+    return late.order_by(since, "report__published_on", "number", "pk").values("pk")
 
 
 def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
@@ -167,7 +167,7 @@ def home(request):
         .with_last_checked(as_of.day if as_of.is_past else None)
         .filter(pk__in=longest_response_late(as_of)[:OVERDUE_LIST_LENGTH])
         .select_related("report")
-        .order_by("response_late_since", "report__published_on", "number")
+        .order_by("response_late_since", "report__published_on", "number", "pk")
     )
     listed = [*overdue, *late_responses]
     leads = lead_owners([r.pk for r in listed]) if listed else {}
