@@ -110,7 +110,7 @@ def test_journalist_lists_the_late_casey_items_with_owners_and_downloads_a_csv(
 
     page.get_by_role("link", name="All recommendations").click()
     page.get_by_label("Report", exact=True).select_option("casey-audit")
-    page.get_by_label("Overdue").select_option("yes")
+    page.get_by_label("Overdue (past a deadline or missed)").select_option("yes")
     page.get_by_role("button", name="Apply filters").click()
     rows = page.locator("tbody tr")
     late = rows.count()

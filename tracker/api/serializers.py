@@ -302,7 +302,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
     def get_days_late(self, recommendation: Recommendation):
         return self._timeliness(recommendation)[2]
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_response_late_since(self, recommendation: Recommendation):
         return recommendation.response_late_since if recommendation.is_response_late else None
 
