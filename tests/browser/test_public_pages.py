@@ -211,12 +211,12 @@ def test_journey_dashboard_filter_recommendation_and_download(
     )
 
     page.get_by_role("link", name="All recommendations").click()
-    page.get_by_label("Overdue").select_option("yes")
+    page.get_by_label("Overdue (past a deadline or missed)").select_option("yes")
     page.get_by_label("Owner", exact=True).select_option("example-lead")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(
         live_server.url
-        + "/recommendations/?report=&owner=example-lead&status=&response=&overdue=yes"
+        + "/recommendations/?report=&owner=example-lead&status=&response=&late=&overdue=yes"
         + "&response_late=&account=&disputed=&q="
     )
     expect(page.locator("tbody tr")).to_have_count(1)
