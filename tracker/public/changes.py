@@ -505,7 +505,7 @@ def latest_changes(
             add(kind, at, pk, *report)
     if basis == Basis.HAPPENED:
         # From the stored clock: those late today that became late in the period.
-        late = Recommendation.objects.filter(
+        late = Recommendation.objects.public().filter(
             response_late_from__gte=since, response_late_from__lte=until
         )
         for pk, late_from, *report in late.values_list(
