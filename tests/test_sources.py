@@ -97,8 +97,28 @@ def test_sources_page_query_count_does_not_grow(client, django_assert_max_num_qu
         DeadlineFactory(
             recommendation=recommendation, source_url=f"https://example.org/plan-{number}"
         )
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(17):
         assert client.get("/sources/").status_code == 200
+
+
+def test_a_source_cited_many_times_lists_the_first_few_of_each_kind_and_says_how_many(client):
+    from tracker.citations import CITATIONS_SHOWN
+
+    cited = CITATIONS_SHOWN + 2
+    for number in range(cited):
+        StatusUpdateFactory(
+            recommendation=RecommendationFactory(number=200 + number),
+            published=True,
+            source_url="https://example.org/one-progress-report",
+            source_title="One progress report",
+        )
+    page = client.get("/sources/").content.decode()
+    entry = page[page.index("One progress report") :]
+    entry = entry[: entry.index("</li>\n", entry.index("Cited"))]
+    assert entry.count("<li>Update:") == CITATIONS_SHOWN
+    assert (
+        f"Cited {cited} times in all; the first {CITATIONS_SHOWN} of each kind are listed." in entry
+    )
 
 
 def test_methodology_states_how_many_claims_rest_on_primary_sources(client):

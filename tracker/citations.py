@@ -10,6 +10,7 @@ admin; the domain is only the starting point.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -99,50 +100,79 @@ class Citation:
     url: str
 
 
-def public_citations() -> dict[str, Prefetch]:
-    """Prefetches (one query each) of the public records citing each source: published reports'
-    wordings, owners, responses and deadlines, and published updates."""
+# The sources page lists at most this many records of each kind citing a source (a report's own
+# publication may be cited by every one of its recommendations), and says how many there are.
+CITATIONS_SHOWN = 10
+
+
+def public_citations() -> dict[str, QuerySet]:
+    """The public records citing a source, by kind: published reports' wordings, owners,
+    responses and deadlines, and published updates (each a related name of `Source`)."""
     return {
-        "reports": Prefetch("reports", Report.objects.public()),
-        "recommendation_wordings": Prefetch(
-            "recommendation_wordings", Recommendation.objects.public().select_related("report")
+        "reports": Report.objects.public(),
+        "recommendation_wordings": Recommendation.objects.public().select_related("report"),
+        "ownerships": Ownership.objects.public().select_related(
+            "recommendation__report", "organisation"
         ),
-        "ownerships": Prefetch(
-            "ownerships",
-            Ownership.objects.public().select_related("recommendation__report", "organisation"),
+        "responses": Response.objects.public().select_related(
+            "recommendation__report", "organisation"
         ),
-        "responses": Prefetch(
-            "responses",
-            Response.objects.public().select_related("recommendation__report", "organisation"),
-        ),
-        "deadlines": Prefetch(
-            "deadlines", Deadline.objects.public().select_related("recommendation__report")
-        ),
-        "updates": Prefetch(
-            "updates", StatusUpdate.objects.public().select_related("recommendation__report")
-        ),
+        "deadlines": Deadline.objects.public().select_related("recommendation__report"),
+        "updates": StatusUpdate.objects.public().select_related("recommendation__report"),
     }
 
 
+SOURCE_FIELDS = {
+    "reports": "source",
+    "recommendation_wordings": "text_source",
+    "ownerships": "source",
+    "responses": "source",
+    "deadlines": "source",
+    "updates": "source",
+}
+
+
 def with_public_citations(sources: QuerySet[Source]) -> QuerySet[Source]:
-    return sources.prefetch_related(*public_citations().values())
+    """Each source with the first `CITATIONS_SHOWN` public records of each kind citing it: one
+    query a kind, whatever their number (`citation_counts` says how many there are in all)."""
+    return sources.prefetch_related(
+        *(
+            Prefetch(name, queryset.order_by("pk")[:CITATIONS_SHOWN], to_attr=f"cited_{name}")
+            for name, queryset in public_citations().items()
+        )
+    )
+
+
+def citation_counts() -> Counter[int]:
+    """How many public records cite each source (by its id): one grouped count a kind."""
+    counts: Counter[int] = Counter()
+    for name, queryset in public_citations().items():
+        field = SOURCE_FIELDS[name]
+        grouped = (
+            queryset.filter(**{f"{field}__isnull": False})
+            .order_by()
+            .values_list(field)
+            .annotate(count=Count("pk"))
+        )
+        counts.update(dict(grouped))
+    return counts
 
 
 def citations_of(source: Source) -> list[Citation]:
     """The records citing `source`, read from the prefetches of `with_public_citations`."""
     found = [
         Citation("Report", report.title, report.get_absolute_url())
-        for report in source.reports.all()
+        for report in source.cited_reports
     ]
     found += [
         Citation("Wording", str(rec), rec.get_absolute_url())
-        for rec in source.recommendation_wordings.all()
+        for rec in source.cited_recommendation_wordings
     ]
     for what, related in (
-        ("Owner", source.ownerships.all()),
-        ("Response", source.responses.all()),
-        ("Deadline", source.deadlines.all()),
-        ("Update", source.updates.all()),
+        ("Owner", source.cited_ownerships),
+        ("Response", source.cited_responses),
+        ("Deadline", source.cited_deadlines),
+        ("Update", source.cited_updates),
     ):
         found += [
             Citation(what, str(row.recommendation), row.recommendation.get_absolute_url())

@@ -26,6 +26,7 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["title", "publisher", "kind", "published_on", "citation_count", "last_seen_on"]
     list_filter = ["kind", "publisher"]
     search_fields = ["title", "publisher", "url", "archive_url"]
+    ordering = ["publisher", "title", "pk"]
     readonly_fields = ["cited_by"]
     fieldsets = [
         (None, {"fields": ["url", "title", "publisher", "published_on", "kind"]}),

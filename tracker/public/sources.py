@@ -3,7 +3,13 @@
 from django.conf import settings
 from django.shortcuts import render
 
-from tracker.citations import citations_of, primary_claim_counts, with_public_citations
+from tracker.citations import (
+    CITATIONS_SHOWN,
+    citation_counts,
+    citations_of,
+    primary_claim_counts,
+    with_public_citations,
+)
 from tracker.models import Source
 from tracker.public.query_params import takes_query
 
@@ -13,6 +19,9 @@ def sources_page(request):
     sources = list(
         with_public_citations(Source.objects.public()).order_by("kind", "publisher", "title")
     )
+    counts = citation_counts()
+    for source in sources:
+        source.citation_count = counts[source.pk]
     rows = [(source, citations_of(source)) for source in sources]
     return render(
         request,
@@ -21,6 +30,7 @@ def sources_page(request):
             "primary_rows": [row for row in rows if row[0].is_primary],
             "secondary_rows": [row for row in rows if not row[0].is_primary],
             "claims": claims(),
+            "citations_shown": CITATIONS_SHOWN,
         },
     )
 
