@@ -153,23 +153,25 @@ def lead_owners(recommendation_ids: list[int]) -> dict[int, Organisation]:
 @with_as_of
 def home(request):
     as_of: AsOf = request.as_of
-    longest_overdue = longest_overdue_ids(as_of, OVERDUE_LIST_LENGTH)
-    overdue = list(
-        recommendations_as_of(as_of, accounts=False, responses=False)
+    # The longest-overdue and the longest response-late few, read in one query.
+    overdue_ids = longest_overdue_ids(as_of, OVERDUE_LIST_LENGTH)
+    late_ids = list(longest_response_late(as_of)[:OVERDUE_LIST_LENGTH].values_list("pk", flat=True))
+    rows = {
+        row.pk: row
+        for row in recommendations_as_of(as_of, accounts=False)
         .with_last_checked(as_of.day if as_of.is_past else None)
-        .filter(pk__in=longest_overdue)
+        .filter(pk__in=[*overdue_ids, *late_ids])
         .select_related("report")
-        .order_by("oldest_overdue_due", "report__published_on", "number", "pk")
+    }
+    overdue = sorted(
+        (rows[pk] for pk in overdue_ids if pk in rows),
+        key=lambda r: (r.oldest_overdue_due, r.report.published_on, r.number, r.pk),
     )
-    # The longest response-late few, picked the same way.
-    late_responses = list(
-        recommendations_as_of(as_of, accounts=False)
-        .with_last_checked(as_of.day if as_of.is_past else None)
-        .filter(pk__in=longest_response_late(as_of)[:OVERDUE_LIST_LENGTH])
-        .select_related("report")
-        .order_by("response_late_since", "report__published_on", "number", "pk")
+    late_responses = sorted(
+        (rows[pk] for pk in late_ids if pk in rows),
+        key=lambda r: (r.response_late_since, r.report.published_on, r.number, r.pk),
     )
-    listed = [*overdue, *late_responses]
+    listed = list(rows.values())
     leads = lead_owners([r.pk for r in listed]) if listed else {}
     for recommendation in listed:
         recommendation.lead_owner = leads.get(recommendation.pk)
