@@ -491,7 +491,8 @@ SPECTACULAR_SETTINGS = {
     "its data is as of; every object carries the URL of its public page. Version 1.1 added, "
     "without changing any field: recommendations' plain_summary, due_date, deadline_state and "
     "days_late, and reports' alternative_names. Version 1.2 added recommendations' is_late, "
-    "response_late_since and deadlines_missed.",
+    "response_late_since and deadlines_missed, and deadlines' is_missed, missed_on and "
+    "timeliness.",
     "VERSION": "1.2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

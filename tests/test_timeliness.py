@@ -228,3 +228,20 @@ def test_late_counts_overdue_and_response_late_once_in_the_filter_api_and_figure
     methodology = text_of(client.get("/methodology/"))
     assert "Late , as a headline figure, counts the recommendations that are overdue" in methodology
     assert "replaced before it fell due" in methodology
+
+
+def test_the_deadlines_api_says_which_were_missed_and_why(client, sample):
+    rows = {row["id"]: row for row in client.get("/api/deadlines/").json()["results"]}
+    first = rows[sample.first_deadline.pk]
+    assert (first["state"], first["is_missed"], first["missed_on"]) == ("superseded", True, None)
+    assert first["timeliness"] == (
+        "Missed: replaced after it fell due (due 31 March 2025; the new date was promised on "
+        "1 May 2025)"
+    )
+    moved = rows[sample.moved_deadline.pk]
+    assert (moved["is_overdue"], moved["is_missed"]) == (True, False)
+    assert moved["timeliness"] == (
+        "Past due with no report of delivery: due 31 December 2025, 327 days ago"
+    )
+    met = next(row for row in rows.values() if row["met_on"])
+    assert met["timeliness"] == "Met on time: met on 1 May 2026, due 30 June 2026"

@@ -16,7 +16,7 @@ from tracker.models import (
     Source,
     StatusUpdate,
 )
-from tracker.public.tables import timeliness
+from tracker.public.tables import deadline_words, timeliness
 
 
 def absolute(serializer: serializers.Serializer, path: str) -> str:
@@ -341,6 +341,19 @@ class DeadlineSerializer(RecommendationLinkMixin, SourcedMixin, serializers.Mode
     )
     state = serializers.SerializerMethodField(help_text="open, met, withdrawn or superseded.")
     is_overdue = serializers.BooleanField(help_text="Open and its due date has passed.")
+    # Added in version 1.2.
+    is_missed = serializers.BooleanField(
+        help_text="Missed: a source says so (missed_on), or it was replaced after it fell due "
+        "(the deadline replacing it was promised after its due date)."
+    )
+    missed_on = serializers.DateField(
+        allow_null=True, help_text="When a source said it was missed (the source's date)."
+    )
+    timeliness = serializers.SerializerMethodField(
+        help_text="Its state in the words defined on /methodology/ (not yet due, due soon, past "
+        "due with no report of delivery, missed, met on time, met late, withdrawn, replaced "
+        "before it fell due), with what shows it."
+    )
     superseded_by = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField(help_text="The recommendation's public page.")
     api_url = serializers.SerializerMethodField()
@@ -362,6 +375,9 @@ class DeadlineSerializer(RecommendationLinkMixin, SourcedMixin, serializers.Mode
             "source_title",
             "state",
             "is_overdue",
+            "is_missed",
+            "missed_on",
+            "timeliness",
             "met_on",
             "withdrawn_on",
             "supersedes",
@@ -380,6 +396,10 @@ class DeadlineSerializer(RecommendationLinkMixin, SourcedMixin, serializers.Mode
         if deadline.is_superseded:
             return "superseded"
         return "open"
+
+    def get_timeliness(self, deadline: Deadline) -> str:
+        replacement = deadline.superseded_by if deadline.is_superseded else None
+        return deadline_words(deadline, self.context["request"].as_of.day, replacement)
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_superseded_by(self, deadline: Deadline) -> int | None:

@@ -223,12 +223,17 @@ class DeadlineViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view
             return Deadline.objects.none()
-        overdue = Deadline.objects.overdue(self.request.as_of.day).values("pk")
+        day = self.request.as_of.day
+        overdue = Deadline.objects.overdue(day).values("pk")
+        missed = Deadline.objects.missed(day).values("pk")
         return (
             Deadline.objects.public()
             .select_related("recommendation__report", "organisation", "source")
             .select_related("superseded_by")
-            .annotate(is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()))
+            .annotate(
+                is_overdue=ExpressionWrapper(Q(pk__in=overdue), BooleanField()),
+                is_missed=ExpressionWrapper(Q(pk__in=missed), BooleanField()),
+            )
             .order_by("due_date", "pk")
         )
 
