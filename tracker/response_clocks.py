@@ -36,6 +36,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact
 from django.db.models.signals import post_delete, post_save
 
 from tracker.models import (
@@ -136,10 +137,25 @@ def response_late_from_now() -> Subquery:
     return Subquery(recommendation.values("late_from")[:1], output_field=DateField())
 
 
+# Stands for "no clock" when stored and computed clocks are compared (no report is this old).
+NO_CLOCK = datetime.date(1, 1, 1)
+
+
 def refresh_response_clocks(recommendations: QuerySet[Recommendation]) -> int:
-    """Recompute the stored `Recommendation.response_late_from` of these recommendations in one
-    set-based UPDATE (`tracker.updates.refresh_headline_statuses` does it with the headline)."""
-    return recommendations.update(response_late_from=response_late_from_now())
+    """Bring the stored `Recommendation.response_late_from` of these recommendations in line
+    with the responses, set-based: the clocks are computed in one pass and only those that
+    differ are written (`tracker.updates.refresh_headline_statuses` writes them with the
+    headline). Returns how many changed."""
+    differ = ~Q(
+        Exact(
+            Coalesce(F("response_late_from"), Value(NO_CLOCK)),
+            Coalesce(response_late_from(), Value(NO_CLOCK)),
+        )
+    )
+    changed = recommendations.filter(differ).order_by().values("pk")
+    return Recommendation.objects.filter(pk__in=changed).update(
+        response_late_from=response_late_from_now()
+    )
 
 
 def response_due_on(report: Report) -> datetime.date:
