@@ -217,7 +217,7 @@ def test_late_counts_overdue_and_response_late_once_in_the_filter_api_and_figure
     assert test_1["response_late_since"] == "2023-04-22"
     assert client.get("/api/recommendations/?late=no").json()["count"] == 0
     table = text_of(client.get("/recommendations/?late=yes"))
-    assert "Not known (late since 22 April 2023)" in table
+    assert "No response recorded (late since 22 April 2023)" in table
     overview = text_of(client.get("/"))
     assert (
         "Late 2 of which 1 overdue: past a deadline or missed, with no report of delivery · 2 "

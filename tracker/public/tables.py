@@ -403,7 +403,7 @@ class RecommendationTable(BaseTable):
         if getattr(record, "is_response_late", False) and late_since:
             return format_html(
                 '{} <span class="overdue">(late since {})</span>',
-                self.value_response(value),
+                self.value_response(value) if value else "No response recorded",
                 uk_date(late_since),
             )
         return self.value_response(value)
