@@ -132,7 +132,9 @@ def longest_response_late(as_of: AsOf):
     """The ids of the recommendations response late on the day, the longest late first: from the
     stored clock today, computed for a past day."""
     if as_of.is_past:
-        late = with_headline_response(published_by(as_of), as_of.day).filter(is_response_late=True)
+        late = with_headline_response(published_by(as_of), as_of.day, clock_only=True).filter(
+            is_response_late=True
+        )
         since = "response_late_since"
     else:
         late = published_by(as_of).filter(response_late_from__lte=as_of.day)
