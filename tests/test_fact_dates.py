@@ -62,7 +62,7 @@ def test_the_stored_dates_follow_every_kind_of_record(sample):
 
         publish(sample.unknown, describes_on=datetime.date(2026, 11, 20))
         assert_stored_dates_agree()
-        assert sample.unknown.__class__.objects.get(pk=sample.unknown.pk).newest_fact_on == (
+        assert Recommendation.objects.get(pk=sample.unknown.pk).newest_fact_on == (
             datetime.date(2026, 11, 20)
         )
 

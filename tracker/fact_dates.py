@@ -46,14 +46,20 @@ def latest_check_now() -> Subquery:
     return last_check_subquery()
 
 
+def fact_days() -> list[tuple[QuerySet, str]]:
+    """The one list of a recommendation's facts and the day each describes: published updates,
+    responses given, deadlines promised and deadlines met."""
+    return [
+        (StatusUpdate.objects.published(), "describes_on"),
+        (Response.objects.all(), "responded_on"),
+        (Deadline.objects.all(), "promised_on"),
+        (Deadline.objects.all(), "met_on"),
+    ]
+
+
 def newest_fact_now() -> NullIf:
     """For an UPDATE of recommendations: the latest day any of each one's facts describes."""
-    dates = [
-        _latest(StatusUpdate.objects.published(), "describes_on"),
-        _latest(Response.objects.all(), "responded_on"),
-        _latest(Deadline.objects.all(), "promised_on"),
-        _latest(Deadline.objects.all(), "met_on"),
-    ]
+    dates = [_latest(queryset, field) for queryset, field in fact_days()]
     # GREATEST skips NULLs on PostgreSQL but not on SQLite: each NULL becomes the earliest date,
     # and the earliest date NULL again.
     return NullIf(Greatest(*(Coalesce(date, NO_DATE) for date in dates)), NO_DATE)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min, QuerySet, Subquery, Value
 
 from tracker.as_of import AsOf
-from tracker.models import Check, Deadline, Recommendation, Response, StatusUpdate
+from tracker.fact_dates import fact_days
+from tracker.models import Check, Recommendation
 
 
 @dataclass(frozen=True)
@@ -82,20 +83,12 @@ def _freshness_then(recommendations: QuerySet[Recommendation], as_of: AsOf) -> F
         oldest_check=Min(Subquery(last_checks.order_by("last").values("last")[:1])),
         newest_check=Max(_scalar(checks, Max("checked_on"))),
         checked=Max(_scalar(checks, Count("recommendation", distinct=True))),
-        update=Max(
-            _newest(
-                StatusUpdate.objects.published().filter(describes_on__lte=day),
-                "describes_on",
-                listed,
-            )
-        ),
-        response=Max(
-            _newest(Response.objects.filter(responded_on__lte=day), "responded_on", listed)
-        ),
-        promise=Max(_newest(Deadline.objects.filter(promised_on__lte=day), "promised_on", listed)),
-        met=Max(_newest(Deadline.objects.filter(met_on__lte=day), "met_on", listed)),
+        **{
+            f"fact_{index}": Max(_newest(queryset.filter(**{f"{field}__lte": day}), field, listed))
+            for index, (queryset, field) in enumerate(fact_days())
+        },
     )
-    facts = [figures[name] for name in ("update", "response", "promise", "met") if figures[name]]
+    facts = [value for name, value in figures.items() if name.startswith("fact_") and value]
     return Freshness(
         listed=figures["listed"],
         newest_fact=max(facts) if facts else None,
